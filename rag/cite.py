@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rag.prompt import NOT_FOUND, Evidence
-from rag.text import content_terms, fold, nfc
+from rag.text import content_terms, fold, is_vietnamese, nfc, words
 
 _MARKER = re.compile(r"\[([^\[\]]{1,120})\]")
 _SENT_END = re.compile(r"(?<=[.!?。])\s+(?=\S)")
@@ -83,9 +83,50 @@ def lexical_support(sentence: str, ev: Evidence) -> float:
         return 0.0
     line = content_terms(ev.text)
     nums = set(_NUM.findall(_MARKER.sub(" ", sentence)))
-    if nums - set(_NUM.findall(ev.text)):
+    if nums - set(_NUM.findall(ev.text + " " + ev.date)):
         return 0.0
     return len(claim & line) / len(claim)
+
+
+def names_in(sentence: str, names: frozenset[str]) -> set[str]:
+    """The corpus's proper names (folded) that a sentence mentions."""
+    return {f for f in (fold(w) for w in words(_MARKER.sub(" ", sentence))) if f in names}
+
+
+def names_covered(claimed: set[str], cited: list[Evidence]) -> bool:
+    """Every name the sentence uses appears in a cited line or its article's title."""
+    if not claimed:
+        return True
+    seen = set()
+    for ev in cited:
+        seen |= {fold(w) for w in words(ev.text + " " + ev.title)}
+    return claimed <= seen
+
+
+_DECLINE = re.compile(
+    r"\b(does not|doesn't|do not|don't|did not)\s+(mention|say|state|specify|name|provide|contain|indicate)|"
+    r"\bno (information|mention)\b|\bnot (mentioned|stated|specified)\b|"
+    r"không (nói|đề cập|nêu|cho biết|có thông tin)|chưa (nói|đề cập|nêu)",
+    re.I,
+)
+
+
+def declines(text: str) -> bool:
+    """The model says the evidence lacks the answer (in its own words rather than NOT FOUND)."""
+    first = split_sentences(text)[:1]
+    return bool(first) and bool(_DECLINE.search(first[0]))
+
+
+def echoes_premise(sentence: str, asked: set[str], cited: list[Evidence]) -> bool:
+    """A Vietnamese sentence that repeats a question word its cited lines lack asserts the premise
+    ("Ai đề xuất ...?" -> "X đã đề xuất ..." when no line says đề xuất). English answers over
+    Vietnamese lines cannot be compared word for word, so they are left to the other checks."""
+    if not asked or not is_vietnamese(sentence):
+        return False
+    seen = set()
+    for ev in cited:
+        seen |= content_terms(ev.text + " " + ev.title)
+    return bool((asked & content_terms(sentence)) - seen)
 
 
 def check(
@@ -94,11 +135,18 @@ def check(
     similarity: Similarity | None = None,
     min_lexical: float = 0.5,
     min_similarity: float = 0.55,
+    names: frozenset[str] = frozenset(),
+    question: str = "",
 ) -> Checked:
-    """Verify the model's answer against the shown evidence."""
+    """Verify the model's answer against the shown evidence.
+
+    `names` are the corpus's proper names: a sentence naming one (say "Lavrov") is only
+    supported by lines that name it too, which catches a small model's wrong-person answers.
+    """
     stripped = raw.strip()
-    if not stripped or fold(stripped).startswith(fold(NOT_FOUND)) or "NOT FOUND" in stripped.upper():
+    if not stripped or fold(stripped).startswith(fold(NOT_FOUND)) or "NOT FOUND" in stripped.upper() or declines(stripped):
         return Checked("", [], said_not_found=True)
+    asked = content_terms(question)
 
     def supports(sentence: str, ev: Evidence) -> bool:
         if lexical_support(sentence, ev) >= min_lexical:
@@ -106,7 +154,7 @@ def check(
         if similarity is None:
             return False
         claim_nums = set(_NUM.findall(_MARKER.sub(" ", sentence)))
-        if claim_nums - set(_NUM.findall(ev.text)):
+        if claim_nums - set(_NUM.findall(ev.text + " " + ev.date)):
             return False
         return similarity(sentence, ev) >= min_similarity
 
@@ -127,15 +175,19 @@ def check(
         body = re.sub(r"\s+([.,!?;:])", r"\1", " ".join(body.split())).strip()
         if len(content_terms(body)) == 0:
             continue  # a bare marker or filler: nothing to keep
+        claimed = names_in(body, names)
         good = [ev for ev in dict.fromkeys(cited) if supports(body, ev)]
+        if good and (not names_covered(claimed, good) or echoes_premise(body, asked, good)):
+            good = []
         if not good:
             # The model cited the wrong line (or none): keep the sentence only if a shown line supports it.
-            best = max(evidence, key=lambda ev: lexical_support(body, ev), default=None)
+            candidates = [ev for ev in evidence if names_covered(claimed, [ev]) and not echoes_premise(body, asked, [ev])]
+            best = max(candidates, key=lambda ev: lexical_support(body, ev), default=None)
             if best is not None and lexical_support(body, best) >= max(min_lexical, 0.6):
                 good = [best]
-            elif similarity is not None and evidence:
-                scored = max(((similarity(body, ev), ev) for ev in evidence), key=lambda t: t[0])
-                if scored[0] >= min_similarity + 0.1:
+            elif similarity is not None and candidates:
+                scored = max(((similarity(body, ev), ev) for ev in candidates), key=lambda t: t[0])
+                if scored[0] >= min_similarity + 0.1 and not (set(_NUM.findall(body)) - set(_NUM.findall(scored[1].text + " " + scored[1].date))):
                     good = [scored[1]]
         if not good:
             result.dropped.append(body)

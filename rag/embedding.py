@@ -59,9 +59,14 @@ class GemmaEmbedder:
     def __init__(self, path: str, threads: int | None = None, batch_size: int = 16):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         try:
             import torch
             from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()  # model loading must not draw on the user's terminal
+            hf_logging.set_verbosity_error()
         except ImportError as e:
             raise ModelMissingError(f"sentence-transformers is not installed ({e}). Run the README's set-up command.") from e
         if threads:

@@ -106,11 +106,15 @@ def split_lines(text: str) -> list[str]:
     return lines
 
 
+MIN_ARTICLE_LINES = 8  # a tail heading only counts after this many non-empty lines of article
+
+
 def _boilerplate_start(lines: list[str]) -> int:
-    """1-based line where the page tail begins: a known heading in the second half of the file."""
-    n = len(lines)
+    """1-based line where the page tail begins: a known heading after the article's body."""
+    body = 0
     for i, line in enumerate(lines):
-        if i < n // 2 or len(line) > 60:
+        if len(line) > 60 or body < MIN_ARTICLE_LINES:
+            body += bool(line.strip())
             continue
         key = " ".join(re.sub(r"[^\w\s]", " ", fold(line)).split())
         if key in _BOILER_HEADINGS:

@@ -160,6 +160,23 @@ class Pipeline:
 
     # ------------------------------------------------------------ answering
 
+    def _not_stated(self, answer: Answer, vi: bool, reason: str, finish) -> Answer:
+        """The model could not answer from strong evidence: refuse, but quote what the articles do say."""
+        finish(reason)
+        terms = content_terms(answer.question)
+        quoted = [
+            ev for ev in answer.evidence[:2]
+            if ev.number == 1 or (terms and len(terms & content_terms(ev.text)) / len(terms) >= 0.5)
+        ]
+        if not quoted:
+            return answer
+        lead = "Các bài báo không nói trực tiếp điều này; những dòng gần nhất là" if vi else (
+            "The articles do not say this directly; the closest lines are"
+        )
+        answer.citations = [self._full_quote(cite.Citation(ev.file, ev.start_line, ev.end_line, ev.text, i)) for i, ev in enumerate(quoted, 1)]
+        answer.answer = lead + " " + " ".join(f"[{i}]" for i in range(1, len(quoted) + 1)) + "."
+        return answer
+
     def ask(
         self,
         question: str,
@@ -221,11 +238,19 @@ class Pipeline:
         answer.raw = "".join(parts)
         if answer.cancelled:
             return finish("cancelled")
-        checked = cite.check(answer.raw, shown, self._similarity(), min_similarity=MIN_SUPPORT.get(self.embedder.name, 0.6))
+        checked = cite.check(
+            answer.raw, shown, self._similarity(), min_similarity=MIN_SUPPORT.get(self.embedder.name, 0.6), names=self.index.keyword.names, question=question
+        )
         answer.dropped = checked.dropped
-        if checked.said_not_found:
-            return finish("model-not-found")
-        if not checked.citations:
-            return finish("unsupported")
-        answer.answer, answer.citations = checked.text, checked.citations
+        if checked.said_not_found or not checked.citations:
+            return self._not_stated(answer, vi, "model-not-found" if checked.said_not_found else "unsupported", finish)
+        answer.answer, answer.citations = checked.text, [self._full_quote(c) for c in checked.citations]
         return finish()
+
+    def _full_quote(self, c: cite.Citation) -> cite.Citation:
+        """Quote the whole cited line from the indexed article (the model may have seen a trimmed window)."""
+        doc = self.index.docs.get(c.file)
+        if doc is None:
+            return c
+        quote = " ".join(doc.line(n).strip() for n in range(c.line_start, c.line_end + 1))
+        return cite.Citation(c.file, c.line_start, c.line_end, quote, c.number)

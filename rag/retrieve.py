@@ -15,7 +15,7 @@ import numpy as np
 
 from rag.embedding import Embedder
 from rag.index import LoadedIndex
-from rag.text import keyword_tokens
+from rag.text import fold, keyword_tokens, words
 
 RRF_K = 60
 
@@ -35,8 +35,11 @@ class Hit:
 class KeywordIndex:
     """BM25 (k1=1.2, b=0.75) over `keyword_tokens`, postings as numpy arrays."""
 
-    def __init__(self, vocab: dict[str, int], postings: list[tuple[np.ndarray, np.ndarray]], lengths: np.ndarray):
+    def __init__(
+        self, vocab: dict[str, int], postings: list[tuple[np.ndarray, np.ndarray]], lengths: np.ndarray, names: frozenset[str] = frozenset()
+    ):
         self.vocab = vocab
+        self.names = names  # folded syllables the corpus always capitalises: proper names
         self.postings = postings
         self.lengths = lengths
         self.avg = float(lengths.mean()) if len(lengths) else 1.0
@@ -48,6 +51,14 @@ class KeywordIndex:
         rows: list[list[int]] = []
         counts: list[list[int]] = []
         lengths = np.zeros(len(texts), dtype=np.float32)
+        caps: dict[str, list[int]] = {}
+        for text in texts:
+            for pos, w in enumerate(words(text)):
+                if pos == 0 or len(w) < 2:
+                    continue  # a sentence's first word is capitalised whatever it is
+                c = caps.setdefault(fold(w), [0, 0])
+                c[0 if w[0].isupper() else 1] += 1
+        names = frozenset(w for w, (up, low) in caps.items() if up >= 1 and low == 0 and not w.isdigit())
         for i, text in enumerate(texts):
             toks = keyword_tokens(text)
             lengths[i] = len(toks)
@@ -62,7 +73,7 @@ class KeywordIndex:
                 rows[tid].append(i)
                 counts[tid].append(c)
         postings = [(np.asarray(r, dtype=np.int32), np.asarray(c, dtype=np.float32)) for r, c in zip(rows, counts)]
-        return cls(vocab, postings, lengths)
+        return cls(vocab, postings, lengths, names)
 
     def coverage(self, query: str) -> float:
         """Share of the question's distinct keyword tokens that occur in the corpus at all."""

@@ -24,6 +24,11 @@ def fold(text: str) -> str:
     return "".join(c for c in text if unicodedata.category(c) != "Mn")
 
 
+def words(text: str) -> list[str]:
+    """NFC words with their case kept."""
+    return _WORD.findall(nfc(text))
+
+
 def syllables(text: str) -> list[str]:
     """Lowercased NFC syllables (Vietnamese words are space-separated syllables)."""
     return _WORD.findall(nfc(text).lower())

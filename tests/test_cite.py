@@ -1,0 +1,55 @@
+from rag.cite import check, split_sentences
+from rag.prompt import Evidence
+
+L15 = Evidence(1, "001.txt", 15, 15, "Sau cuộc gọi này, Điện Kremlin và Nhà Trắng thông báo hai nhà lãnh đạo đã đồng ý tổ chức một hội nghị thượng đỉnh tại thủ đô Budapest (Hungary).", "Ngoại trưởng Nga và Mỹ điện đàm", "2025-10-21", 0)
+L9 = Evidence(2, "000.txt", 9, 9, "Ngoại trưởng Nga Sergey Lavrov cho biết, Moscow vẫn sẵn sàng tổ chức hội nghị thượng đỉnh Nga-Mỹ tại Budapest (Hungary).", "Rubio", "2025-11-13", 1)
+EV = [L15, L9]
+NAMES = frozenset({"lavrov", "sergey", "budapest", "kremlin", "moscow", "hungary", "putin"})
+
+
+def test_markers_map_to_the_lines_shown():
+    got = check("Điện Kremlin và Nhà Trắng đồng ý tổ chức hội nghị thượng đỉnh tại Budapest [1]. Moscow sẵn sàng tổ chức hội nghị tại Budapest [2].", EV, names=NAMES)
+    assert [(c.file, c.line_start) for c in got.citations] == [("001.txt", 15), ("000.txt", 9)]
+    assert got.text.endswith("[2].") and not got.dropped
+
+
+def test_marker_to_a_line_not_shown_is_never_printed():
+    got = check("Hội nghị thượng đỉnh tại Budapest [7]. Xem [secret/../../etc/passwd:1].", EV, names=NAMES)
+    assert all(c.file in {"001.txt", "000.txt"} for c in got.citations)
+    assert "[7]" in got.invalid_markers
+
+
+def test_copied_file_line_tags_are_accepted_only_when_shown():
+    got = check("Moscow sẵn sàng tổ chức hội nghị thượng đỉnh tại Budapest [000.txt:9].", EV, names=NAMES)
+    assert [(c.file, c.line_start) for c in got.citations] == [("000.txt", 9)]
+    got = check("Moscow sẵn sàng tổ chức hội nghị thượng đỉnh tại Budapest [000.txt:3].", EV, names=NAMES)
+    assert [(c.file, c.line_start) for c in got.citations] == [("000.txt", 9)]  # re-attributed to a shown line
+
+
+def test_wrong_person_and_invented_numbers_are_dropped():
+    got = check("Putin đề xuất Budapest [1].", EV, names=NAMES, question="Ai đề xuất Budapest?")
+    assert not got.citations and got.dropped
+    got = check("Hội nghị thượng đỉnh tại Budapest diễn ra ngày 30 [1].", EV, names=NAMES)
+    assert not got.citations
+
+
+def test_premise_echo_is_dropped():
+    got = check("Ngoại trưởng Nga Sergey Lavrov đã đề xuất tổ chức hội nghị thượng đỉnh tại Budapest [2].", EV, names=NAMES, question="Ai đề xuất tổ chức hội nghị ở Budapest?")
+    assert not got.citations
+
+
+def test_not_found_and_declines():
+    assert check("NOT FOUND", EV).said_not_found
+    assert check("The article does not mention who proposed Budapest. [1]", EV).said_not_found
+
+
+def test_cross_lingual_support_uses_similarity():
+    sim = lambda s, ev: 0.9 if ev is L15 else 0.1  # noqa: E731
+    got = check("The Kremlin and the White House agreed to hold a summit in Budapest [1].", EV, similarity=sim, names=NAMES)
+    assert [c.line_start for c in got.citations] == [15]
+    got = check("The leaders agreed to meet in Budapest [2].", EV, similarity=sim, names=NAMES)
+    assert [c.line_start for c in got.citations] == [15]  # wrong marker, re-attributed by similarity
+
+
+def test_split_sentences_keeps_trailing_markers():
+    assert split_sentences("A thing. [1] Another thing [2].") == ["A thing [1].", "Another thing [2]."]

@@ -1,0 +1,84 @@
+import json
+
+import numpy as np
+import pytest
+
+from rag.embedding import HashingEmbedder
+from rag.errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexMissingError
+from rag.index import IndexLock, build_index, load_index
+
+
+class CountingEmbedder(HashingEmbedder):
+    def __init__(self):
+        super().__init__()
+        self.embedded = 0
+
+    def embed_documents(self, texts):
+        self.embedded += len(texts)
+        return super().embed_documents(texts)
+
+
+def test_round_trip_keeps_chunks_and_vectors(seeds_copy, tmp_path):
+    e = HashingEmbedder()
+    build_index(seeds_copy, tmp_path / "idx", e)
+    got = load_index(tmp_path / "idx", e.name)
+    assert got.manifest["n_docs"] == 5 and len(got.chunks) == got.manifest["n_chunks"]
+    again = e.embed_documents([c.text for c in got.chunks])
+    assert np.allclose(got.vectors, again)
+    c = next(c for c in got.chunks if c.file.startswith("001") and c.start_line == 15)
+    assert "Budapest" in c.text
+
+
+def test_unchanged_corpus_embeds_nothing_and_changes_embed_only_new_lines(seeds_copy, tmp_path):
+    e = CountingEmbedder()
+    first = build_index(seeds_copy, tmp_path / "idx", e)
+    assert e.embedded == first.total_chunks
+    e.embedded = 0
+    second = build_index(seeds_copy, tmp_path / "idx", e)
+    assert e.embedded == 0 and len(second.unchanged) == 5 and second.generation == first.generation
+    f = seeds_copy / "002_53fd72eb26a31149.txt"
+    f.write_text(f.read_text(encoding="utf-8") + "\nMột dòng mới hoàn toàn.\n", encoding="utf-8")
+    (seeds_copy / "new.txt").write_text("Bài mới về Hà Nội.\n", encoding="utf-8")
+    (seeds_copy / "003_4c701e3d3db3bbfc.txt").unlink()
+    third = build_index(seeds_copy, tmp_path / "idx", e)
+    assert third.changed == ["002_53fd72eb26a31149.txt"] and third.added == ["new.txt"]
+    assert third.removed == ["003_4c701e3d3db3bbfc.txt"]
+    assert e.embedded == 2  # the new line and the new article, nothing else
+    loaded = load_index(tmp_path / "idx")
+    assert not any(c.file.startswith("003") for c in loaded.chunks)
+
+
+def test_missing_mismatched_and_corrupt_indexes_raise_clear_errors(seeds_copy, tmp_path):
+    with pytest.raises(IndexMissingError, match="rag index"):
+        load_index(tmp_path / "none")
+    build_index(seeds_copy, tmp_path / "idx", HashingEmbedder())
+    with pytest.raises(IndexMismatchError, match="--rebuild"):
+        load_index(tmp_path / "idx", "embeddinggemma-300m")
+    gen = load_index(tmp_path / "idx").path
+    manifest = json.loads((gen / "manifest.json").read_text())
+    manifest["schema"] = 999
+    (gen / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(IndexMismatchError, match="schema"):
+        load_index(tmp_path / "idx")
+    manifest["schema"] = 1
+    (gen / "manifest.json").write_text(json.dumps(manifest))
+    (gen / "vectors.npy").write_bytes((gen / "vectors.npy").read_bytes()[:100])
+    with pytest.raises(IndexCorruptError, match="--rebuild"):
+        load_index(tmp_path / "idx")
+
+
+def test_a_damaged_index_is_rebuilt_by_the_next_index_run(seeds_copy, tmp_path):
+    build_index(seeds_copy, tmp_path / "idx", HashingEmbedder())
+    gen = load_index(tmp_path / "idx").path
+    (gen / "chunks.jsonl").write_text("{not json")
+    report = build_index(seeds_copy, tmp_path / "idx", HashingEmbedder())
+    assert report.rebuilt
+    assert load_index(tmp_path / "idx").manifest["n_docs"] == 5
+
+
+def test_second_writer_is_refused_with_a_message(seeds_copy, tmp_path):
+    (tmp_path / "idx").mkdir()
+    with IndexLock(tmp_path / "idx"):
+        with pytest.raises(IndexLockedError, match="being written"):
+            build_index(seeds_copy, tmp_path / "idx", HashingEmbedder())
+    build_index(seeds_copy, tmp_path / "idx", HashingEmbedder())  # released: works again

@@ -1,0 +1,60 @@
+import threading
+
+import pytest
+
+from conftest import make_pipeline
+from rag.errors import ConfigError
+
+Q = "Điện Kremlin và Nhà Trắng thông báo hội nghị thượng đỉnh tại Budapest?"
+
+
+def test_answer_is_cited_and_verified(hash_index):
+    p = make_pipeline(hash_index, "Điện Kremlin và Nhà Trắng thông báo tổ chức hội nghị thượng đỉnh tại Budapest [1].")
+    tokens = []
+    a = p.ask(Q, on_token=tokens.append)
+    assert not a.refused and "".join(tokens) == a.raw
+    assert any((c.file, c.line_start) == ("001_f9b850b45a61ace5.txt", 15) for c in a.citations)
+    d = a.to_dict()
+    assert set(d) == {"question", "answer", "refused", "citations", "sources", "timings_ms"}
+    assert set(d["timings_ms"]) == {"retrieve", "first_token", "total"}
+    assert d["sources"] == sorted(d["sources"], key=lambda s: -s["score"])
+
+
+def test_evidence_is_delimited_and_numbered(hash_index):
+    p = make_pipeline(hash_index, "NOT FOUND")
+    p.ask(Q)
+    user = p.generator.calls[0][1]["content"]
+    assert "[1] (article:" in user and "<<<" in user and "Question: " + Q in user
+
+
+def test_unsupported_answer_is_refused(hash_index):
+    p = make_pipeline(hash_index, "Tổng thống Pháp Macron đề xuất Budapest vào năm 1999 [1].")
+    a = p.ask(Q)
+    assert a.refused and a.dropped and all("Macron" not in c.quote for c in a.citations)
+
+
+def test_unrelated_question_refused_without_calling_the_model(hash_index):
+    p = make_pipeline(hash_index, "Canberra [1].")
+    a = p.ask("What is the capital of Australia?")
+    assert a.refused and a.reason == "weak-evidence" and p.generator.calls == []
+
+
+def test_extractive_mode_and_cancel(hash_index):
+    p = make_pipeline(hash_index, "x" * 400)
+    a = p.ask(Q, mode="extractive")
+    assert a.citations and not a.refused
+    stop = threading.Event()
+    a = p.ask(Q, on_token=lambda t: stop.set(), cancel=stop)
+    assert a.cancelled and a.refused
+
+
+def test_follow_up_uses_the_previous_question(hash_index):
+    p = make_pipeline(hash_index, "NOT FOUND")
+    r = p.retrieve("Khi nào?", history=[("Ngoại trưởng Lavrov điện đàm với Ngoại trưởng Rubio", "...")], k=5)
+    assert r.hits and r.hits[0].file.startswith(("000", "001"))
+
+
+@pytest.mark.parametrize("q", ["", "   ", "x" * 5000])
+def test_bad_questions_raise_config_errors(hash_index, q):
+    with pytest.raises(ConfigError):
+        make_pipeline(hash_index).ask(q)

@@ -206,8 +206,8 @@ def ask(ctx, question, json_mode, jsonl, extractive):
     if not jsonl and not (question or "").strip():
         raise ConfigError('The question is empty. Example: rag ask "Who proposed Budapest?"')
     s = _settings(ctx)
-    pipeline = Pipeline.load(s)
     mode = "extractive" if extractive else "llm"
+    pipeline = Pipeline.load(s, preload_llm=mode == "llm")
     if jsonl:
         for line in sys.stdin:
             if not line.strip():

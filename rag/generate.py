@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import pickle
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Protocol
 
 from rag.errors import ModelMissingError
@@ -34,6 +37,40 @@ class LlamaGenerator:
             verbose=False,
         )
         self.name = os.path.basename(model_path)
+        self.model_path = model_path
+
+    def warm(self, system: str, cache_dir: Path | None = None) -> None:
+        """Evaluate the fixed system message once, or load its saved KV state from disk (~10 MB),
+        so later prompts that start with it skip straight to the question."""
+        import numpy as np
+        from llama_cpp import LlamaState, __version__
+
+        prefix = f"<|im_start|>system\n{system}<|im_end|>\n<|im_start|>user\n"
+        tokens = self.llm.tokenize(prefix.encode("utf-8"), add_bos=False, special=True)
+        if list(self.llm._input_ids[: len(tokens)]) == tokens:
+            return
+        key = hashlib.sha256(
+            f"{os.path.getsize(self.model_path)}|{self.name}|{self.llm.n_ctx()}|{__version__}|{prefix}".encode()
+        ).hexdigest()[:24]
+        path = (cache_dir or Path(self.model_path).parent) / f"prompt-state-{key}.pkl"
+        if path.is_file():
+            try:
+                saved = pickle.loads(path.read_bytes())
+                scores = np.zeros((saved["n_tokens"], self.llm.n_vocab()), dtype=np.single)
+                self.llm.load_state(LlamaState(saved["input_ids"], scores, saved["n_tokens"], saved["state"], len(saved["state"]), saved["seed"]))
+                return
+            except (OSError, pickle.UnpicklingError, KeyError, ValueError, RuntimeError):
+                path.unlink(missing_ok=True)  # a stale or broken cache is rebuilt below
+        self.llm.reset()
+        self.llm.eval(tokens)
+        state = self.llm.save_state()
+        data = {"input_ids": state.input_ids, "n_tokens": state.n_tokens, "state": state.llama_state, "seed": state.seed}
+        tmp = path.with_name(path.name + f".{os.getpid()}.tmp")
+        try:
+            tmp.write_bytes(pickle.dumps(data))
+            os.replace(tmp, path)
+        except OSError:
+            tmp.unlink(missing_ok=True)  # no cache folder to write: just slower next time
 
     def stream(self, messages: Sequence[Message], max_tokens: int = 200) -> Iterator[str]:
         for part in self.llm.create_chat_completion(

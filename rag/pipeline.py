@@ -16,7 +16,7 @@ import numpy as np
 from rag import cite
 from rag.config import Settings
 from rag.embedding import Embedder, make_embedder
-from rag.errors import ConfigError
+from rag.errors import ConfigError, RagError
 from rag.generate import Generator
 from rag.index import LoadedIndex, load_index
 from rag.prompt import Evidence, build_messages, trim
@@ -76,6 +76,39 @@ class Answer:
 TokenCallback = Callable[[str], None]
 
 
+def load_llm(settings: Settings) -> Generator:
+    from rag.generate import LlamaGenerator
+    from rag.models import llm_path
+    from rag.prompt import SYSTEM
+
+    gen = LlamaGenerator(str(llm_path(settings.llm_path or None)), settings.n_ctx, settings.threads or None)
+    gen.warm(SYSTEM)
+    return gen
+
+
+class _Preload:
+    """Loads the LLM in a thread; result() waits for it and re-raises its error in the caller."""
+
+    def __init__(self, settings: Settings):
+        self._value: Generator | None = None
+        self._error: RagError | None = None
+        self._thread = threading.Thread(target=self._run, args=(settings,), daemon=True)
+        self._thread.start()
+
+    def _run(self, settings: Settings) -> None:
+        try:
+            self._value = load_llm(settings)
+        except RagError as e:
+            self._error = e
+
+    def result(self) -> Generator:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._value is not None
+        return self._value
+
+
 class Pipeline:
     def __init__(self, settings: Settings, index: LoadedIndex, embedder: Embedder, generator: Generator | None = None):
         self.settings = settings
@@ -83,23 +116,36 @@ class Pipeline:
         self.embedder = embedder
         self._generator = generator
         self._lock = threading.Lock()  # one generation at a time per model
+        self._load_lock = threading.Lock()  # the LLM is loaded once, whichever thread asks first
+        self._embed_lock = threading.Lock()  # embedders are not safe to call from two threads at once
+        self._pending: _Preload | None = None
 
     @classmethod
-    def load(cls, settings: Settings, generator: Generator | None = None) -> Pipeline:
+    def load(cls, settings: Settings, generator: Generator | None = None, preload_llm: bool = False) -> Pipeline:
+        """Load the index and embedder; with preload_llm, the LLM loads meanwhile in a thread."""
         from rag.embedding import embedder_name
 
         index = load_index(Path(settings.index), embedder_name(settings.embedder))
-        embedder = make_embedder(settings.embedder, settings.gemma_path or None, settings.threads or None)
-        return cls(settings, index, embedder, generator)
+        pending = _Preload(settings) if preload_llm and generator is None else None
+        pipeline = cls(settings, index, make_embedder(settings.embedder, settings.gemma_path or None, settings.threads or None), generator)
+        pipeline._pending = pending
+        return pipeline
+
+    @property
+    def generator_name(self) -> str:
+        """The LLM's name, without loading it."""
+        if self._generator is not None:
+            return self._generator.name
+        from rag.models import LLM
+
+        return Path(self.settings.llm_path).name if self.settings.llm_path else LLM.name
 
     @property
     def generator(self) -> Generator:
-        if self._generator is None:
-            from rag.generate import LlamaGenerator
-            from rag.models import llm_path
-
-            self._generator = LlamaGenerator(str(llm_path(self.settings.llm_path or None)), self.settings.n_ctx, self.settings.threads or None)
-        return self._generator
+        with self._load_lock:
+            if self._generator is None:
+                self._generator = self._pending.result() if self._pending else load_llm(self.settings)
+            return self._generator
 
     def swap_index(self, index: LoadedIndex) -> None:
         """Answer from a new index from the next question on (the TUI re-indexes in the background)."""
@@ -107,14 +153,20 @@ class Pipeline:
 
     # ------------------------------------------------------------ retrieval
 
-    def retrieve(self, question: str, history: list[tuple[str, str]] | None = None, mode: str = "hybrid", k: int | None = None) -> Retrieval:
+    def retrieve(
+        self, question: str, history: list[tuple[str, str]] | None = None, mode: str = "hybrid", k: int | None = None,
+        index: LoadedIndex | None = None,
+    ) -> Retrieval:
         k = k or self.settings.top_k
-        index = self.index
-        main = search(index, self.embedder, question, k=max(k, 20), mode=mode)
+        index = index or self.index
+        with self._embed_lock:
+            qv = self.embedder.embed_queries([question])[0] if mode != "keyword" else None
+            cv = self.embedder.embed_queries([history[-1][0] + " " + question])[0] if history and mode != "keyword" else None
+        main = search(index, self.embedder, question, k=max(k, 20), mode=mode, query_vector=qv)
         if not history:
             return Retrieval(main.hits[:k], main.keyword_weight, main.ms)
         # A follow-up ("When did he call Lavrov?") leans on the previous question for its subject.
-        ctx = search(index, self.embedder, history[-1][0] + " " + question, k=max(k, 20), mode=mode)
+        ctx = search(index, self.embedder, history[-1][0] + " " + question, k=max(k, 20), mode=mode, query_vector=cv)
         score: dict[int, float] = {}
         by_id: dict[int, Hit] = {}
         for weight, ret in ((1.0, main), (0.8, ctx)):
@@ -138,29 +190,30 @@ class Pipeline:
         best_overlap = max((len(terms & content_terms(ev.text)) / len(terms) for ev in shown), default=0.0) if terms else 0.0
         return best_dense < self.min_evidence() and best_overlap < 0.5
 
-    def _evidence(self, question: str, hits: list[Hit]) -> list[Evidence]:
+    def _evidence(self, question: str, hits: list[Hit], index: LoadedIndex) -> list[Evidence]:
         out = []
         for n, h in enumerate(hits[: self.settings.evidence_k], 1):
-            doc = self.index.docs.get(h.file)
+            doc = index.docs.get(h.file)
             out.append(
                 Evidence(n, h.file, h.start_line, h.end_line, trim(h.text, question), doc.title if doc else "", doc.date if doc else "", h.chunk_id)
             )
         return out
 
-    def _similarity(self) -> cite.Similarity:
+    def _similarity(self, index: LoadedIndex) -> cite.Similarity:
         cache: dict[str, np.ndarray] = {}
-        vectors = self.index.vectors
+        vectors = index.vectors
 
         def sim(sentence: str, ev: Evidence) -> float:
             if sentence not in cache:
-                cache[sentence] = self.embedder.embed_queries([sentence])[0]
+                with self._embed_lock:
+                    cache[sentence] = self.embedder.embed_queries([sentence])[0]
             return float(vectors[ev.chunk_id] @ cache[sentence])
 
         return sim
 
     # ------------------------------------------------------------ answering
 
-    def _not_stated(self, answer: Answer, vi: bool, reason: str, finish) -> Answer:
+    def _not_stated(self, answer: Answer, vi: bool, reason: str, finish, index: LoadedIndex) -> Answer:
         """The model could not answer from strong evidence: refuse, but quote what the articles do say."""
         finish(reason)
         terms = content_terms(answer.question)
@@ -173,7 +226,7 @@ class Pipeline:
         lead = "Các bài báo không nói trực tiếp điều này; những dòng gần nhất là" if vi else (
             "The articles do not say this directly; the closest lines are"
         )
-        answer.citations = [self._full_quote(cite.Citation(ev.file, ev.start_line, ev.end_line, ev.text, i)) for i, ev in enumerate(quoted, 1)]
+        answer.citations = [self._full_quote(cite.Citation(ev.file, ev.start_line, ev.end_line, ev.text, i), index) for i, ev in enumerate(quoted, 1)]
         answer.answer = lead + " " + " ".join(f"[{i}]" for i in range(1, len(quoted) + 1)) + "."
         return answer
 
@@ -194,9 +247,10 @@ class Pipeline:
             raise ConfigError(f"The question is {len(question):,} characters long; the limit is {MAX_QUESTION_CHARS:,}. Ask something shorter.")
         t0 = time.perf_counter()
         vi = is_vietnamese(question)
-        ret = self.retrieve(question, history, mode=retrieval_mode)
-        timings = {"retrieve": ret.ms, "first_token": 0.0, "total": 0.0}
-        shown = self._evidence(question, ret.hits)
+        index = self.index  # one snapshot: a background re-index may swap self.index meanwhile
+        ret = self.retrieve(question, history, mode=retrieval_mode, index=index)
+        timings = {"retrieve": (time.perf_counter() - t0) * 1000, "first_token": 0.0, "total": 0.0}
+        shown = self._evidence(question, ret.hits, index)
         answer = Answer(question, "", False, [], ret.hits, timings, evidence=shown)
 
         def finish(refused_reason: str = "") -> Answer:
@@ -208,7 +262,7 @@ class Pipeline:
                 timings["first_token"] = timings["total"]
             return answer
 
-        if self.evidence_is_weak(question, ret.hits, shown) and not history:
+        if self.evidence_is_weak(question, ret.hits, shown):
             return finish("weak-evidence")
         if mode == "extractive":
             best = shown[0]
@@ -219,6 +273,9 @@ class Pipeline:
 
         messages = build_messages(question, shown, vi, history)
         parts: list[str] = []
+        if cancel is not None and cancel.is_set():
+            answer.cancelled = True
+            return finish("cancelled")
         with self._lock:
             stream = self.generator.stream(messages, self.settings.max_tokens)
             try:
@@ -239,17 +296,18 @@ class Pipeline:
         if answer.cancelled:
             return finish("cancelled")
         checked = cite.check(
-            answer.raw, shown, self._similarity(), min_similarity=MIN_SUPPORT.get(self.embedder.name, 0.6), names=self.index.keyword.names, question=question
+            answer.raw, shown, self._similarity(index), min_similarity=MIN_SUPPORT.get(self.embedder.name, 0.6), names=index.keyword.names, question=question
         )
         answer.dropped = checked.dropped
         if checked.said_not_found or not checked.citations:
-            return self._not_stated(answer, vi, "model-not-found" if checked.said_not_found else "unsupported", finish)
-        answer.answer, answer.citations = checked.text, [self._full_quote(c) for c in checked.citations]
+            return self._not_stated(answer, vi, "model-not-found" if checked.said_not_found else "unsupported", finish, index)
+        answer.answer, answer.citations = checked.text, [self._full_quote(c, index) for c in checked.citations]
         return finish()
 
-    def _full_quote(self, c: cite.Citation) -> cite.Citation:
+    @staticmethod
+    def _full_quote(c: cite.Citation, index: LoadedIndex) -> cite.Citation:
         """Quote the whole cited line from the indexed article (the model may have seen a trimmed window)."""
-        doc = self.index.docs.get(c.file)
+        doc = index.docs.get(c.file)
         if doc is None:
             return c
         quote = " ".join(doc.line(n).strip() for n in range(c.line_start, c.line_end + 1))

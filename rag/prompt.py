@@ -40,7 +40,7 @@ SYSTEM = (
     "Answer: NOT FOUND"
 )
 
-MAX_LINE_CHARS = 420
+MAX_LINE_CHARS = 320
 
 
 @dataclass(frozen=True, slots=True)

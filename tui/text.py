@@ -1,0 +1,141 @@
+"""Rich Text for what the app shows: answers, citations, sources, the status line, the copied answer.
+
+Pure functions. Article and model text always goes through `clean` and into `Text` objects,
+never into markup, so neither escape sequences nor `[tags]` in it can change the screen.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rich.text import Text
+
+from rag.terminal import safe
+from rag.text import nfc
+
+_MARKER = re.compile(r"\[(\d{1,3})\]")
+MARKER_STYLE = "bold underline"
+
+# What a refusal means, in plain words (Answer.reason -> sentence).
+REASONS = {
+    "weak-evidence": "Nothing in the articles is close enough to this question.",
+    "model-not-found": "The closest passages do not contain the answer.",
+    "unsupported": "The model's answer was not backed by the articles, so it is not shown.",
+    "cancelled": "Cancelled.",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """A place in an article the user can open: a verified citation, or (for a refusal) a source found."""
+
+    file: str
+    start_line: int
+    end_line: int
+    quote: str
+    number: int  # the answer's [n]; 0 for a source that is not a citation
+    cited: bool = True
+
+    @property
+    def ref(self) -> str:
+        span = str(self.start_line) if self.start_line == self.end_line else f"{self.start_line}-{self.end_line}"
+        return f"{self.file}:{span}"
+
+
+def clean(text: str) -> str:
+    """Text from an article or the model, safe for the terminal: no escapes, NFC so diacritics stay one cell."""
+    return nfc(safe(text or ""))
+
+
+def refs_of(answer) -> list[Ref]:
+    """The evidence of an answer: its verified citations only (dropped sentences never appear)."""
+    return [Ref(c.file, c.line_start, c.line_end, c.quote, c.number) for c in answer.citations]
+
+
+def sources_of(answer, limit: int = 5) -> list[Ref]:
+    """What retrieval found, shown when the app refuses; not evidence for anything."""
+    return [Ref(h.file, h.start_line, h.end_line, h.text, 0, cited=False) for h in answer.sources[:limit]]
+
+
+def answer_text(text: str) -> Text:
+    """The verified answer with its [n] markers set off."""
+    out = Text()
+    pos = 0
+    text = clean(text)
+    for m in _MARKER.finditer(text):
+        out.append(text[pos : m.start()])
+        out.append(m.group(0), style=MARKER_STYLE)
+        pos = m.end()
+    out.append(text[pos:])
+    return out
+
+
+def draft_text(draft: str) -> Text:
+    """The answer as it streams in: dim, because verification may still change it."""
+    return Text(clean(draft) or "…", style="dim")
+
+
+def refusal_text(answer) -> Text:
+    out = Text(clean(answer.answer), style="bold")
+    reason = REASONS.get(answer.reason, "")
+    if reason and answer.reason != "cancelled":
+        out.append("\n" + reason, style="italic")
+    if answer.sources and answer.reason != "cancelled":
+        out.append("\nWhat it found instead is listed under Sources.", style="italic dim")
+    return out
+
+
+def chip_text(ref: Ref, expanded: bool) -> Text:
+    label = f"[{ref.number}]" if ref.number else "[·]"
+    out = Text(label, style=MARKER_STYLE)
+    if expanded:
+        out.append(" " + clean(ref.ref))
+    return out
+
+
+def ref_item_text(ref: Ref, width: int = 200) -> Text:
+    """One row of the evidence pane: marker, file:line, then the quoted line."""
+    quote = clean(ref.quote)
+    if len(quote) > width:
+        quote = quote[: width - 1] + "…"
+    head = f"[{ref.number}] " if ref.number else ""
+    out = Text(head, style=MARKER_STYLE)
+    out.append(clean(ref.ref), style="bold")
+    out.append("\n“" + quote + "”" if ref.cited else "\n" + quote)
+    return out
+
+
+def line_text(number: int, line: str, gutter: int) -> Text:
+    out = Text(f"{number:>{gutter}} ", style="dim")
+    out.append(clean(line))
+    return out
+
+
+def copy_text(answer) -> str:
+    """The answer as plain text with [file:line] citations and the quoted lines, for the clipboard."""
+    if answer.refused:
+        return safe(answer.answer)
+    lines = [safe(answer.inline())]
+    if answer.citations:
+        lines.append("")
+        lines.append("Sources:")
+        lines += [f"[{safe(c.ref)}] “{safe(c.quote)}”" for c in answer.citations]
+    return "\n".join(lines)
+
+
+def corpus_text(manifest: dict, embedder: str, llm: str) -> str:
+    docs, chunks = manifest.get("n_docs", 0), manifest.get("n_chunks", 0)
+    return f"{docs:,} articles · {chunks:,} chunks · {embedder} · {llm}"
+
+
+def freshness_text(stale: dict[str, list[str]] | None, reindexing: bool, key: str) -> tuple[str, bool]:
+    """The index's state in a few words, and whether it is out of date."""
+    if reindexing:
+        return "re-indexing…", False
+    if stale is None:
+        return "index: checking…", False
+    parts = [f"{len(stale[k])} {k}" for k in ("added", "changed", "removed") if stale.get(k)]
+    if not parts:
+        return "index: up to date", False
+    return f"index: {', '.join(parts)} · {key} re-index", True

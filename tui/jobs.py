@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from rag.config import Settings
-from rag.errors import IndexMissingError, RagError
+from rag.errors import IndexMissingError
 from rag.index import IndexReport, LoadedIndex, build_index, load_index
 from rag.ingest import list_files
 from rag.pipeline import Pipeline
@@ -88,17 +88,7 @@ def warm_up(pipeline: Pipeline) -> None:
 
 def llm_name(pipeline: Pipeline) -> str:
     """The LLM's name without loading it."""
-    gen = getattr(pipeline, "_generator", None)  # the engine loads it lazily; see report
-    if gen is not None:
-        name = getattr(gen, "name", type(gen).__name__)
-    else:
-        try:
-            from rag.models import llm_path
-
-            name = llm_path(pipeline.settings.llm_path or None).name
-        except RagError:
-            return "LLM not set up (rag setup)"
-    return name.removesuffix(".gguf")
+    return pipeline.generator_name.removesuffix(".gguf")
 
 
 def corpus_signature(corpus: Path) -> tuple:

@@ -82,8 +82,7 @@ def lexical_support(sentence: str, ev: Evidence) -> float:
     if not claim:
         return 0.0
     line = content_terms(ev.text)
-    nums = set(_NUM.findall(_MARKER.sub(" ", sentence)))
-    if nums - set(_NUM.findall(ev.text + " " + ev.date)):
+    if not numbers_supported(sentence, ev.text + " " + ev.date):
         return 0.0
     return len(claim & line) / len(claim)
 
@@ -117,16 +116,38 @@ def declines(text: str) -> bool:
     return bool(first) and bool(_DECLINE.search(first[0]))
 
 
+# Words that frame a question about the articles rather than assert anything ("được nhắc đến
+# trong các bài báo"): repeating them is not claiming the question's premise.
+_FRAMING = frozenset("bai bao nhac cap tin viet noi biet dua theo nguoi".split())
+
+
 def echoes_premise(sentence: str, asked: set[str], cited: list[Evidence]) -> bool:
-    """A Vietnamese sentence that repeats a question word its cited lines lack asserts the premise
-    ("Ai đề xuất ...?" -> "X đã đề xuất ..." when no line says đề xuất). English answers over
+    """For a who-question, a Vietnamese answer that repeats a question word its cited lines lack
+    asserts the premise ("Ai đề xuất ...?" -> "X đã đề xuất ..." when no line says đề xuất).
+    `asked` is empty unless the question is a who-question (see check). English answers over
     Vietnamese lines cannot be compared word for word, so they are left to the other checks."""
     if not asked or not is_vietnamese(sentence):
         return False
     seen = set()
     for ev in cited:
         seen |= content_terms(ev.text + " " + ev.title)
-    return bool((asked & content_terms(sentence)) - seen)
+    return bool((asked & content_terms(sentence)) - seen - _FRAMING)
+
+
+_NUMBER_WORDS = {
+    "1": ("một", "one"), "2": ("hai", "two"), "3": ("ba", "three"), "4": ("bốn", "four"), "5": ("năm", "five"),
+    "6": ("sáu", "six"), "7": ("bảy", "seven"), "8": ("tám", "eight"), "9": ("chín", "nine"), "10": ("mười", "ten"),
+}
+
+
+def numbers_supported(sentence: str, line: str) -> bool:
+    """Every number in the sentence appears in the line, as digits or (1-10) as a word."""
+    have = set(_NUM.findall(line))
+    words_in_line = set(nfc(line).lower().split())
+    for n in set(_NUM.findall(_MARKER.sub(" ", sentence))) - have:
+        if not (words_in_line & set(_NUMBER_WORDS.get(n.lstrip("0") or "0", ()))):
+            return False
+    return True
 
 
 def check(
@@ -146,15 +167,15 @@ def check(
     stripped = raw.strip()
     if not stripped or fold(stripped).startswith(fold(NOT_FOUND)) or "NOT FOUND" in stripped.upper() or declines(stripped):
         return Checked("", [], said_not_found=True)
-    asked = content_terms(question)
+    who = re.search(r"\b(ai|who|whom)\b", fold(question))
+    asked = content_terms(question) if who else set()
 
     def supports(sentence: str, ev: Evidence) -> bool:
         if lexical_support(sentence, ev) >= min_lexical:
             return True
         if similarity is None:
             return False
-        claim_nums = set(_NUM.findall(_MARKER.sub(" ", sentence)))
-        if claim_nums - set(_NUM.findall(ev.text + " " + ev.date)):
+        if not numbers_supported(sentence, ev.text + " " + ev.date):
             return False
         return similarity(sentence, ev) >= min_similarity
 
@@ -187,7 +208,7 @@ def check(
                 good = [best]
             elif similarity is not None and candidates:
                 scored = max(((similarity(body, ev), ev) for ev in candidates), key=lambda t: t[0])
-                if scored[0] >= min_similarity + 0.1 and not (set(_NUM.findall(body)) - set(_NUM.findall(scored[1].text + " " + scored[1].date))):
+                if scored[0] >= min_similarity + 0.1 and numbers_supported(body, scored[1].text + " " + scored[1].date):
                     good = [scored[1]]
         if not good:
             result.dropped.append(body)

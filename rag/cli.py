@@ -237,6 +237,16 @@ def chat(ctx):
     run_chat(_settings(ctx))
 
 
+def _register_extensions() -> None:
+    """Commands that live in their own modules (each imports only click at module level)."""
+    from rag.eval_cli import eval_command
+
+    cli.add_command(eval_command)
+
+
+_register_extensions()
+
+
 def main() -> None:
     cli(prog_name="rag")
 

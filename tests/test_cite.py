@@ -53,3 +53,12 @@ def test_cross_lingual_support_uses_similarity():
 
 def test_split_sentences_keeps_trailing_markers():
     assert split_sentences("A thing. [1] Another thing [2].") == ["A thing [1].", "Another thing [2]."]
+
+
+def test_numbers_written_as_words_count_as_support():
+    line = Evidence(1, "003.txt", 5, 5, "Cuộc hội đàm giữa Lavrov và Tillerson tại Moscow đã kết thúc sau năm giờ đồng hồ liên tục.", "", "", 0)
+    names = frozenset({"lavrov", "tillerson", "moscow"})
+    got = check("Cuộc hội đàm giữa Lavrov và Tillerson tại Moscow kéo dài 5 giờ [1].", [line], names=names)
+    assert [c.line_start for c in got.citations] == [5]
+    got = check("Cuộc hội đàm giữa Lavrov và Tillerson tại Moscow kéo dài 7 giờ [1].", [line], names=names)
+    assert not got.citations

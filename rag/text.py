@@ -6,12 +6,13 @@ never splits one word into two.
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 # Vietnamese letters that exist only with diacritics; one of them is a strong language signal.
-_VI_MARKS = re.compile(r"[ăâđêôơưĂÂĐÊÔƠƯàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ]", re.I)
+_VI_MARKS = re.compile(r"[ăâđêôơưĂÂĐÊÔƠƯàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ]", re.IGNORECASE)
 
 
 def nfc(text: str) -> str:
@@ -44,15 +45,7 @@ def is_vietnamese(text: str) -> bool:
 # Function words that carry no topic: Vietnamese (folded) and English. Dropping them keeps the
 # keyword side from matching every line on "của" or "the".
 STOP = frozenset(
-    """
-    va la cua cac nhung mot co duoc cho voi trong tai ve da dang se thi ma nay do khi de tu theo
-    nhu cung rang ong ba anh chi em ho toi chung ta minh nao gi ai dau sao bao nhieu khong chua
-    roi vao ra len den hay hoac neu vi nen tren duoi sau truoc giua ngay nam thang lan nguoi
-    a an the of to in on at by for from with and or is are was were be been being do does did
-    what who whom whose which when where why how that this these those it its he she they them
-    his her their as about into than then there here not no yes will would can could should
-    may might has have had i you we us our your my me
-    """.split()
+    ["va", "la", "cua", "cac", "nhung", "mot", "co", "duoc", "cho", "voi", "trong", "tai", "ve", "da", "dang", "se", "thi", "ma", "nay", "do", "khi", "de", "tu", "theo", "nhu", "cung", "rang", "ong", "ba", "anh", "chi", "em", "ho", "toi", "chung", "ta", "minh", "nao", "gi", "ai", "dau", "sao", "bao", "nhieu", "khong", "chua", "roi", "vao", "ra", "len", "den", "hay", "hoac", "neu", "vi", "nen", "tren", "duoi", "sau", "truoc", "giua", "ngay", "nam", "thang", "lan", "nguoi", "a", "an", "the", "of", "to", "in", "on", "at", "by", "for", "from", "with", "and", "or", "is", "are", "was", "were", "be", "been", "being", "do", "does", "did", "what", "who", "whom", "whose", "which", "when", "where", "why", "how", "that", "this", "these", "those", "it", "its", "he", "she", "they", "them", "his", "her", "their", "as", "about", "into", "than", "then", "there", "here", "not", "no", "yes", "will", "would", "can", "could", "should", "may", "might", "has", "have", "had", "i", "you", "we", "us", "our", "your", "my", "me"]
 )
 
 
@@ -71,7 +64,7 @@ def keyword_tokens(text: str) -> list[str]:
         out.append(f)
         if s != f:
             out.append("~" + s)
-    for a, b in zip(folded, folded[1:]):
+    for a, b in itertools.pairwise(folded):
         if a in STOP and b in STOP:
             continue
         out.append(a + "_" + b)

@@ -44,7 +44,7 @@ def test_not_found_and_declines():
 
 
 def test_cross_lingual_support_uses_similarity():
-    sim = lambda s, ev: 0.9 if ev is L15 else 0.1  # noqa: E731
+    sim = lambda s, ev: 0.9 if ev is L15 else 0.1
     got = check("The Kremlin and the White House agreed to hold a summit in Budapest [1].", EV, similarity=sim, names=NAMES)
     assert [c.line_start for c in got.citations] == [15]
     got = check("The leaders agreed to meet in Budapest [2].", EV, similarity=sim, names=NAMES)

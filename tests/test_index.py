@@ -78,7 +78,6 @@ def test_a_damaged_index_is_rebuilt_by_the_next_index_run(seeds_copy, tmp_path):
 
 def test_second_writer_is_refused_with_a_message(seeds_copy, tmp_path):
     (tmp_path / "idx").mkdir()
-    with IndexLock(tmp_path / "idx"):
-        with pytest.raises(IndexLockedError, match="being written"):
-            build_index(seeds_copy, tmp_path / "idx", HashingEmbedder())
+    with IndexLock(tmp_path / "idx"), pytest.raises(IndexLockedError, match="being written"):
+        build_index(seeds_copy, tmp_path / "idx", HashingEmbedder())
     build_index(seeds_copy, tmp_path / "idx", HashingEmbedder())  # released: works again

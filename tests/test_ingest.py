@@ -36,7 +36,7 @@ def test_windows_1258_is_detected():
 
 
 def test_line_numbers_are_one_based_and_blank_lines_count():
-    doc = parse_document("a.txt", "A\n\nB\n".encode())
+    doc = parse_document("a.txt", b"A\n\nB\n")
     chunks = chunk_document(doc)
     assert [(c.start_line, c.text) for c in chunks] == [(1, "A"), (3, "B")]
 

@@ -1,8 +1,8 @@
 import threading
 
 import pytest
-
 from conftest import make_pipeline
+
 from rag.errors import ConfigError
 
 Q = "Điện Kremlin và Nhà Trắng thông báo hội nghị thượng đỉnh tại Budapest?"

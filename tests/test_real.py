@@ -4,8 +4,8 @@ import json
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import SEEDS
+
 from rag.cli import cli
 
 pytestmark = pytest.mark.real

@@ -138,7 +138,7 @@ def index(ctx, rebuild, json_mode, watch):
     def once(rebuild_now: bool):
         progress, close = _progress_printer(json_mode)
         try:
-            report = build_index(corpus, index_dir, embedder, rebuild=rebuild_now, progress=progress)
+            report = build_index(corpus, index_dir, embedder, rebuild=rebuild_now, progress=progress, max_file_mb=s.max_file_mb)
         finally:
             close()
         if json_mode:
@@ -239,9 +239,11 @@ def chat(ctx):
 
 def _register_extensions() -> None:
     """Commands that live in their own modules (each imports only click at module level)."""
+    from rag.bench import bench_command
     from rag.eval_cli import eval_command
 
     cli.add_command(eval_command)
+    cli.add_command(bench_command)
 
 
 _register_extensions()

@@ -23,6 +23,7 @@ class Settings:
     evidence_k: int = 4  # lines shown to the model (fewer: faster first token)
     max_tokens: int = 160  # longest answer the model may write
     n_ctx: int = 3072
+    max_file_mb: float = 8.0  # larger files are skipped (with the reason), not indexed
     min_evidence: float = -1.0  # refuse below this retrieval confidence; -1: the embedder's default
 
     def with_overrides(self, **kw) -> Settings:

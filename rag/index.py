@@ -12,9 +12,11 @@ Only new or changed chunks are embedded: vectors are reused by chunk content has
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import shutil
+import signal
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -25,17 +27,40 @@ import numpy as np
 from rag.chunking import MAX_CHARS, Chunk, chunk_document
 from rag.embedding import Embedder
 from rag.errors import CorpusError, IndexCorruptError, IndexLockedError, IndexMismatchError, IndexMissingError
-from rag.ingest import Document, Skipped, list_files, read_file
+from rag.ingest import MAX_FILE_MB, Document, Skipped, list_files, read_file
 
 SCHEMA = 1
-FLAT_MAX = 200_000  # exact search up to this many vectors; HNSW past it (see docs/SCALING.md)
+FLAT_MAX = 100_000  # exact search up to this many vectors (~50 ms on 2 cores); HNSW past it: docs/SCALING.md
+HNSW_M, HNSW_EF = 32, 128
 EMBED_BATCH = 32
+RACY_NS = 2_000_000_000  # a file modified this close to the last scan is hashed anyway (coarse mtimes)
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
 
 def _no_progress(stage: str, done: int, total: int) -> None:
     pass
+
+
+def _crash_point(stage: str) -> None:
+    """Tests kill the writer here (RAG_TEST_CRASH_AT=stage) to prove a crash never loses the index."""
+    if os.environ.get("RAG_TEST_CRASH_AT") == stage:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def _stat_unchanged(path: Path, known: dict, scanned_ns: int) -> bool:
+    """True when size and mtime match the manifest and the file was not modified around the last scan."""
+    try:
+        st = path.stat()
+    except OSError:
+        return False
+    mtime = known.get("mtime_ns")
+    return (
+        mtime is not None
+        and st.st_size == known.get("size")
+        and st.st_mtime_ns == mtime
+        and mtime < scanned_ns - RACY_NS
+    )
 
 
 @dataclass(slots=True)
@@ -94,8 +119,8 @@ def build_faiss(vectors: np.ndarray):
     if len(vectors) <= FLAT_MAX:
         index = faiss.IndexFlatIP(dim)
     else:
-        index = faiss.IndexHNSWFlat(dim, 32, faiss.METRIC_INNER_PRODUCT)
-        index.hnsw.efSearch = 128
+        index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        index.hnsw.efSearch = HNSW_EF
     if len(vectors):
         index.add(np.ascontiguousarray(vectors, dtype=np.float32))
     return index
@@ -230,6 +255,7 @@ def build_index(
     *,
     rebuild: bool = False,
     progress: Progress = _no_progress,
+    max_file_mb: float = MAX_FILE_MB,
 ) -> IndexReport:
     """Bring index_dir up to date with corpus_dir, embedding only what changed."""
     if not corpus_dir.is_dir():
@@ -238,10 +264,13 @@ def build_index(
     with IndexLock(index_dir):
         prev, rebuilt = _try_previous(index_dir, embedder, rebuild)
         report = IndexReport(rebuilt=rebuilt)
+        _crash_point("locked")
+        scanned_ns = time.time_ns()
         files, skipped = list_files(corpus_dir)
         report.skipped = [{"file": s.path, "reason": s.reason} for s in skipped]
 
         prev_files = prev.manifest["files"] if prev else {}
+        prev_scanned = prev.manifest.get("scanned_ns", 0) if prev else 0
         prev_by_file: dict[str, list[int]] = {}
         reuse_vec: dict[str, int] = {}
         if prev:
@@ -254,7 +283,15 @@ def build_index(
         for n, path in enumerate(files, 1):
             progress("read", n, len(files))
             rel = path.relative_to(corpus_dir).as_posix()
-            got = read_file(path, rel)
+            if n == len(files) // 2:
+                _crash_point("read")
+            if rel in prev_files and rel in prev.docs and _stat_unchanged(path, prev_files[rel], prev_scanned):
+                # Same size and mtime as when it was hashed: reuse the parsed document and its chunks.
+                report.unchanged.append(rel)
+                docs.append(prev.docs[rel])
+                chunks.extend(prev.chunks[i] for i in prev_by_file.get(rel, []))
+                continue
+            got = read_file(path, rel, max_file_mb)
             if isinstance(got, Skipped):
                 report.skipped.append({"file": got.path, "reason": got.reason})
                 continue
@@ -288,6 +325,8 @@ def build_index(
             batch = todo[start : start + EMBED_BATCH]
             progress("embed", start, len(todo))
             vectors[batch] = embedder.embed_documents([chunks[i].text for i in batch])
+            if start:
+                _crash_point("embed")
         progress("embed", len(todo), len(todo))
 
         manifest = {
@@ -299,11 +338,16 @@ def build_index(
             "n_docs": len(docs),
             "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             "corpus": str(corpus_dir.resolve()),
-            "files": {d.path: {"sha256": d.sha256, "lines": len(d.lines), "encoding": d.encoding} for d in docs},
+            "scanned_ns": scanned_ns,
+            "files": {
+                d.path: {"sha256": d.sha256, "lines": len(d.lines), "encoding": d.encoding, "size": d.size, "mtime_ns": d.mtime_ns}
+                for d in docs
+            },
         }
         unchanged_everything = prev is not None and not (report.added or report.changed or report.removed)
         if unchanged_everything:
             report.generation = prev.path.name
+            _collect_leftovers(index_dir, prev.path)
         else:
             report.generation = _write_generation(index_dir, manifest, docs, chunks, vectors)
         report.seconds = time.perf_counter() - t0
@@ -315,18 +359,22 @@ def _write_generation(index_dir: Path, manifest: dict, docs: list[Document], chu
     tmp = index_dir / (".tmp-" + name)
     tmp.mkdir(parents=True)
     _fsync_write(tmp / "chunks.jsonl", "".join(json.dumps(_chunk_record(c), ensure_ascii=False) + "\n" for c in chunks).encode())
+    _crash_point("write-chunks")
     _fsync_write(tmp / "docs.jsonl", "".join(json.dumps(_doc_record(d), ensure_ascii=False) + "\n" for d in docs).encode())
     with (tmp / "vectors.npy").open("wb") as f:
         np.save(f, vectors)
         f.flush()
         os.fsync(f.fileno())
+    _crash_point("write-vectors")
     # The manifest is written last inside the generation: a generation without one is incomplete.
     _fsync_write(tmp / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1).encode())
     os.replace(tmp, index_dir / name)
+    _crash_point("before-swap")
     pointer_tmp = index_dir / "CURRENT.tmp"
     _fsync_write(pointer_tmp, (name + "\n").encode())
     previous = (index_dir / "CURRENT").read_text().strip() if (index_dir / "CURRENT").is_file() else None
     os.replace(pointer_tmp, index_dir / "CURRENT")
+    _crash_point("after-swap")
     dfd = os.open(index_dir, os.O_RDONLY)
     try:
         os.fsync(dfd)
@@ -334,6 +382,21 @@ def _write_generation(index_dir: Path, manifest: dict, docs: list[Document], chu
         os.close(dfd)
     _collect_garbage(index_dir, keep={name, previous})
     return name
+
+
+def _collect_leftovers(index_dir: Path, current: Path) -> None:
+    """After a run that wrote nothing: remove what crashed builds left. Generations newer than the
+    live one were never live; of the older ones only the newest (the previous) stays for readers."""
+    live = current.stat().st_mtime_ns
+    older = []
+    for p in index_dir.iterdir():
+        if p.name.startswith(".tmp-gen-") or (p.name.startswith("gen-") and p != current and p.stat().st_mtime_ns > live):
+            shutil.rmtree(p, ignore_errors=True)
+        elif p.name.startswith("gen-") and p != current:
+            older.append(p)
+    for p in sorted(older, key=lambda p: p.stat().st_mtime_ns)[:-1]:
+        shutil.rmtree(p, ignore_errors=True)
+    (index_dir / "CURRENT.tmp").unlink(missing_ok=True)
 
 
 def _collect_garbage(index_dir: Path, keep: set[str | None]) -> None:
@@ -344,9 +407,11 @@ def _collect_garbage(index_dir: Path, keep: set[str | None]) -> None:
 
 
 def index_freshness(corpus_dir: Path, loaded: LoadedIndex) -> dict[str, list[str]]:
-    """Which corpus files differ from the index (by size and hash), without reading unchanged ones twice."""
+    """Which corpus files differ from the index. Only files whose size or mtime changed are
+    hashed (sha256 stays the truth: a touched but identical file is not "changed")."""
     files, _ = list_files(corpus_dir) if corpus_dir.is_dir() else ([], [])
     known = loaded.manifest["files"]
+    scanned = loaded.manifest.get("scanned_ns", 0)
     out: dict[str, list[str]] = {"added": [], "changed": [], "removed": []}
     seen = set()
     for path in files:
@@ -354,13 +419,11 @@ def index_freshness(corpus_dir: Path, loaded: LoadedIndex) -> dict[str, list[str
         seen.add(rel)
         if rel not in known:
             out["added"].append(rel)
-            continue
-        try:
-            import hashlib
-
-            if hashlib.sha256(path.read_bytes()).hexdigest() != known[rel]["sha256"]:
+        elif not _stat_unchanged(path, known[rel], scanned):
+            try:
+                if hashlib.sha256(path.read_bytes()).hexdigest() != known[rel]["sha256"]:
+                    out["changed"].append(rel)
+            except OSError:
                 out["changed"].append(rel)
-        except OSError:
-            out["changed"].append(rel)
     out["removed"] = sorted(set(known) - seen)
     return out

@@ -7,16 +7,18 @@ Also finds the " date YYYY-MM-DD title" header and the page boilerplate at an ar
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import hashlib
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from rag.errors import CorpusError
 from rag.text import fold, nfc
 
-MAX_FILE_BYTES = 64 * 1024 * 1024  # past this a file is skipped, not read into memory
+MAX_FILE_MB = 8.0  # past this a file is skipped, not read: 8 MB of text is ~7,000 chunks, an hour of real embedding
 SUFFIXES = (".txt",)
 
 
@@ -31,6 +33,8 @@ class Document:
     date: str = ""
     encoding: str = "utf-8"
     boilerplate_from: int = 0  # first 1-based line of trailing page boilerplate; 0 = none
+    size: int = 0  # bytes, and modification time, as seen just before reading: lets a later
+    mtime_ns: int = 0  # freshness check skip hashing files whose stat has not changed
 
     def line(self, n: int) -> str:
         return self.lines[n - 1]
@@ -145,7 +149,11 @@ def parse_document(rel: str, data: bytes) -> Document:
 
 
 def list_files(root: Path) -> tuple[list[Path], list[Skipped]]:
-    """Every .txt file under root, sorted; symlinks are followed only when they stay inside root."""
+    """Every .txt file under root, sorted; symlinks are followed only when they stay inside root.
+
+    Symlinked folders are never descended (no loops, no escapes); a looping or dangling file
+    link is skipped with a reason, as is a name that is not valid UTF-8 (it could not be cited).
+    """
     root_real = root.resolve()
     files: list[Path] = []
     skipped: list[Skipped] = []
@@ -156,8 +164,17 @@ def list_files(root: Path) -> tuple[list[Path], list[Skipped]]:
                 continue
             path = Path(dirpath) / name
             rel = path.relative_to(root).as_posix()
+            try:
+                rel.encode("utf-8")
+            except UnicodeEncodeError:
+                skipped.append(Skipped(rel.encode("utf-8", "replace").decode(), "file name is not valid UTF-8; rename the file"))
+                continue
             if path.is_symlink():
-                target = path.resolve()
+                try:
+                    target = path.resolve(strict=True)
+                except (OSError, RuntimeError):  # RuntimeError: a symlink loop on Python < 3.13
+                    skipped.append(Skipped(rel, "broken or looping symlink"))
+                    continue
                 if not target.is_relative_to(root_real):
                     skipped.append(Skipped(rel, "symlink pointing outside the corpus folder"))
                     continue
@@ -165,7 +182,7 @@ def list_files(root: Path) -> tuple[list[Path], list[Skipped]]:
     return files, skipped
 
 
-def read_corpus(root: Path) -> Corpus:
+def read_corpus(root: Path, max_file_mb: float = MAX_FILE_MB) -> Corpus:
     """Read every article under root. Unreadable files are skipped with a reason, never fatal."""
     if not root.is_dir():
         raise CorpusError(f"Corpus folder {root} does not exist. Create it and add .txt articles, or pass --corpus DIR.")
@@ -173,7 +190,7 @@ def read_corpus(root: Path) -> Corpus:
     corpus = Corpus(root=root, skipped=skipped)
     for path in files:
         rel = path.relative_to(root).as_posix()
-        doc_or_skip = read_file(path, rel)
+        doc_or_skip = read_file(path, rel, max_file_mb)
         if isinstance(doc_or_skip, Skipped):
             corpus.skipped.append(doc_or_skip)
         else:
@@ -184,17 +201,25 @@ def read_corpus(root: Path) -> Corpus:
     return corpus
 
 
-def read_file(path: Path, rel: str) -> Document | Skipped:
+def read_file(path: Path, rel: str, max_file_mb: float = MAX_FILE_MB) -> Document | Skipped:
+    """One file as a Document, or Skipped with the reason. The stat is taken on the open file
+    before reading, so a file rewritten during indexing looks changed to the next check."""
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            return Skipped(rel, f"larger than {MAX_FILE_BYTES // 2**20} MiB")
-        data = path.read_bytes()
+        if not stat.S_ISREG(path.stat().st_mode):  # checked before open: opening a FIFO would block
+            return Skipped(rel, "not a regular file")
+        with path.open("rb") as f:
+            st = os.fstat(f.fileno())
+            if st.st_size > max_file_mb * 1_000_000:
+                return Skipped(
+                    rel, f"{st.st_size / 1e6:.1f} MB, larger than max_file_mb = {max_file_mb:g} (raise it in rag.toml to index it)"
+                )
+            data = f.read()
     except OSError as e:
         return Skipped(rel, f"unreadable: {e.strerror or e}")
     if not data.strip():
         return Skipped(rel, "empty file")
     try:
-        return parse_document(rel, data)
+        doc = parse_document(rel, data)
     except (ValueError, UnicodeDecodeError) as e:
         return Skipped(rel, str(e))
+    return dataclasses.replace(doc, size=st.st_size, mtime_ns=st.st_mtime_ns)

@@ -58,7 +58,9 @@ def throttled(progress: Progress, every_s: float = 0.1) -> Callable[[str, int, i
 
 def build(settings: Settings, embedder, progress: Progress, rebuild: bool = False) -> tuple[IndexReport, LoadedIndex]:
     """Bring the index up to date with the corpus folder, then load the new generation."""
-    report = build_index(Path(settings.corpus), Path(settings.index), embedder, rebuild=rebuild, progress=throttled(progress))
+    report = build_index(
+        Path(settings.corpus), Path(settings.index), embedder, rebuild=rebuild, progress=throttled(progress), max_file_mb=settings.max_file_mb
+    )
     return report, load_index(Path(settings.index), embedder.name)
 
 

@@ -1,0 +1,57 @@
+import json
+import subprocess
+import sys
+
+import click
+from click.testing import CliRunner
+from conftest import REPO, SEEDS
+
+from rag.bench import bench_command, synthesize
+from rag.ingest import read_corpus
+
+
+@click.group()
+@click.option("--config")
+@click.option("--corpus")
+@click.option("--embedder")
+def group(config, corpus, embedder):
+    pass
+
+
+group.add_command(bench_command)
+
+
+def test_bench_reports_medians_as_json(tmp_path):
+    res = CliRunner().invoke(group, ["bench", "--corpus", str(SEEDS), "--embedder", "hash", "--runs", "2", "--json"])
+    assert res.exit_code == 0, res.output
+    r = json.loads(res.output)
+    assert r["articles"] == 5 and r["chunks"] > 50 and r["cold_chunks_per_s"] > 0
+    assert r["add_one_embedded_chunks"] > 0 and r["add_one_s"] >= 0
+    assert set(r["retrieval_ms"]) == {"p50", "p95"} and r["retrieval_ms"]["p50"] <= r["retrieval_ms"]["p95"]
+    assert r["index_mb"] > 0 and r["peak_rss_mb"] > 0 and r["faiss"] == "flat"
+    assert list(SEEDS.glob("zz_bench*")) == []  # the real corpus is not touched
+
+
+def test_bench_table_and_synthetic_corpus(tmp_path):
+    res = CliRunner().invoke(group, ["bench", "--corpus", str(SEEDS), "--embedder", "hash", "--runs", "1", "--synthetic", "300"])
+    assert res.exit_code == 0, res.output
+    assert "cold build" in res.output and "retrieval p50/p95" in res.output
+    synthesize([SEEDS], tmp_path / "s", 300)
+    from rag.chunking import chunk_document
+
+    assert sum(len(chunk_document(d)) for d in read_corpus(tmp_path / "s").documents) >= 300
+
+
+def test_bench_faiss_point_and_bad_corpus():
+    res = CliRunner().invoke(group, ["bench", "--faiss", "500", "--json"])
+    assert res.exit_code == 0, res.output
+    points = [json.loads(line) for line in res.output.splitlines()]
+    assert [p["dim"] for p in points] == [384, 768] and all(p["hnsw_recall_at_10"] > 0.5 for p in points)
+    res = CliRunner().invoke(group, ["bench", "--corpus", "no-such-dir", "--embedder", "hash"])
+    assert res.exit_code == 2 and "does not exist" in res.output
+
+
+def test_importing_bench_is_light():
+    code = "import sys, rag.bench; print(sorted(m for m in ('numpy', 'faiss', 'rag.index', 'torch') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -104,7 +104,13 @@ class LoadedIndex:
         if self._keyword is None:
             from rag.retrieve import KeywordIndex
 
-            self._keyword = KeywordIndex.build([c.text for c in self.chunks])
+            saved = self.path / "keyword.npz"
+            try:
+                self._keyword = KeywordIndex.load(saved) if saved.is_file() else None
+            except (OSError, ValueError, KeyError) as e:
+                raise IndexCorruptError(f"The keyword index {saved} is damaged ({e}). Run `rag index --rebuild`.") from e
+            if self._keyword is None or self._keyword.n != len(self.chunks):
+                self._keyword = KeywordIndex.build([c.text for c in self.chunks])  # older generations had none
         return self._keyword
 
     @property
@@ -366,6 +372,10 @@ def _write_generation(index_dir: Path, manifest: dict, docs: list[Document], chu
         f.flush()
         os.fsync(f.fileno())
     _crash_point("write-vectors")
+    from rag.retrieve import KeywordIndex
+
+    # Tokenising every line costs ~40 s at 100k chunks: pay it here, once, not on every load.
+    KeywordIndex.build([c.text for c in chunks]).save(tmp / "keyword.npz")
     # The manifest is written last inside the generation: a generation without one is incomplete.
     _fsync_write(tmp / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1).encode())
     os.replace(tmp, index_dir / name)

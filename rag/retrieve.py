@@ -75,6 +75,28 @@ class KeywordIndex:
         postings = [(np.asarray(r, dtype=np.int32), np.asarray(c, dtype=np.float32)) for r, c in zip(rows, counts)]
         return cls(vocab, postings, lengths, names)
 
+    def save(self, path) -> None:
+        """One .npz: vocabulary, postings as one flat array with offsets, lengths, names."""
+        import os
+
+        offsets = np.zeros(len(self.postings) + 1, dtype=np.int64)
+        offsets[1:] = np.cumsum([len(d) for d, _ in self.postings])
+        docs = np.concatenate([d for d, _ in self.postings]) if self.postings else np.zeros(0, np.int32)
+        tfs = np.concatenate([t for _, t in self.postings]) if self.postings else np.zeros(0, np.float32)
+        vocab = np.array(sorted(self.vocab, key=self.vocab.__getitem__), dtype=object).astype(str)
+        with open(path, "wb") as f:
+            np.savez(f, vocab=vocab, offsets=offsets, docs=docs, tfs=tfs, lengths=self.lengths, names=np.array(sorted(self.names), dtype=str))
+            f.flush()
+            os.fsync(f.fileno())
+
+    @classmethod
+    def load(cls, path) -> KeywordIndex:
+        with np.load(path, allow_pickle=False) as z:
+            vocab_list, offsets, docs, tfs = z["vocab"].tolist(), z["offsets"], z["docs"], z["tfs"]
+            lengths, names = z["lengths"], frozenset(z["names"].tolist())
+        postings = [(docs[offsets[i] : offsets[i + 1]], tfs[offsets[i] : offsets[i + 1]]) for i in range(len(vocab_list))]
+        return cls({t: i for i, t in enumerate(vocab_list)}, postings, lengths, names)
+
     def coverage(self, query: str) -> float:
         """Share of the question's distinct keyword tokens that occur in the corpus at all."""
         toks = {t for t in keyword_tokens(query) if not t.startswith("~") and "_" not in t}

@@ -81,3 +81,15 @@ def test_second_writer_is_refused_with_a_message(seeds_copy, tmp_path):
     with IndexLock(tmp_path / "idx"), pytest.raises(IndexLockedError, match="being written"):
         build_index(seeds_copy, tmp_path / "idx", HashingEmbedder())
     build_index(seeds_copy, tmp_path / "idx", HashingEmbedder())  # released: works again
+
+
+def test_keyword_index_is_saved_with_the_generation_and_loads_identically(seeds_copy, tmp_path):
+    from rag.retrieve import KeywordIndex
+
+    build_index(seeds_copy, tmp_path / "idx", HashingEmbedder())
+    loaded = load_index(tmp_path / "idx")
+    assert (loaded.path / "keyword.npz").is_file()
+    fresh = KeywordIndex.build([c.text for c in loaded.chunks])
+    q = "hội nghị thượng đỉnh Budapest Lavrov"
+    assert np.allclose(loaded.keyword.scores(q), fresh.scores(q))
+    assert loaded.keyword.names == fresh.names and loaded.keyword.coverage(q) == fresh.coverage(q)

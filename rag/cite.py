@@ -43,6 +43,7 @@ class Checked:
     citations: list[Citation]
     dropped: list[str] = field(default_factory=list)  # sentences removed as unsupported
     invalid_markers: list[str] = field(default_factory=list)  # markers pointing at nothing shown
+    injected: list[int] = field(default_factory=list)  # evidence numbers that read as instructions
     said_not_found: bool = False
 
 
@@ -76,6 +77,33 @@ def _resolve(marker: str, evidence: list[Evidence]) -> list[Evidence] | None:
     return out
 
 
+# Article lines that talk to the assistant rather than report news: prompt injections. English and
+# role markers are matched on folded text; Vietnamese imperatives need their diacritics ("hãy" is
+# an order, "hay" means "or"), with a few unambiguous phrases also accepted without them.
+_INSTRUCTION = re.compile(
+    r"<\|?\s*(im_start|im_end|endoftext|system|assistant|user)\b|\[/?inst\]|<</?sys>>|"
+    r"(^|[\s#*>\[(])(system|assistant|user|developer)\s*(message|prompt)?\s*[:\]>]|###\s*(system|instruction|user|assistant)|"
+    r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|prompts?|rules?|directions?)\b|"
+    r"\b(new|updated|real)\s+(instructions?|system prompt)\b|\bsystem prompt\b|"
+    r"\b(you are|you're|act as)\s+(now\s+)?(an?\s+)?(ai|assistant|chatbot|language model|llm)\b|"
+    r"\b(ai|assistant|chatbot|language model|llm)s?\b.{0,30}\b(must|should|shall|will now)\b|"
+    r"\b(respond|reply|answer)\s+(only\s+)?(with|exactly)\b|\b(output|print|say)\s+(only\s+|exactly\s+)?[\"'`]|"
+    r"\b(message|note|request) from the user\b|\bthe user (says|wants|asks|requested)\b|"
+    r"\bbo qua\b.{0,30}\b(huong dan|chi dan|chi thi|quy tac|lenh)\b|\b(tin nhan|loi nhan) (tu|cua) nguoi dung\b|"
+    r"\bhuong dan he thong\b"
+)
+_INSTRUCTION_VI = re.compile(
+    r"\b(trợ lý ảo|trợ lý ai|chatbot|mô hình ngôn ngữ)\b.{0,30}\b(hãy|phải)\b|"
+    r"\bhãy\s+(chỉ\s+)?(trả lời|in ra|viết ra|xuất ra|trích dẫn|lặp lại)\b|"
+    r"\bngười dùng\s+(yêu cầu|muốn|nhắn)\s+(bạn|trợ lý)\b"
+)
+
+
+def looks_like_instruction(text: str) -> bool:
+    """An evidence line that addresses the assistant (an injection): never support for an answer."""
+    return bool(_INSTRUCTION.search(fold(text)) or _INSTRUCTION_VI.search(nfc(text).lower()))
+
+
 def lexical_support(sentence: str, ev: Evidence) -> float:
     """Share of the sentence's content words found in the evidence line; 0 if a number is invented."""
     claim = content_terms(_MARKER.sub(" ", sentence))
@@ -106,7 +134,7 @@ _DECLINE = re.compile(
     r"\b(does not|doesn't|do not|don't|did not)\s+(mention|say|state|specify|name|provide|contain|indicate)|"
     r"\bno (information|mention)\b|\bnot (mentioned|stated|specified)\b|"
     r"không (nói|đề cập|nêu|cho biết|có thông tin)|chưa (nói|đề cập|nêu)",
-    re.I,
+    re.IGNORECASE,
 )
 
 
@@ -118,7 +146,7 @@ def declines(text: str) -> bool:
 
 # Words that frame a question about the articles rather than assert anything ("được nhắc đến
 # trong các bài báo"): repeating them is not claiming the question's premise.
-_FRAMING = frozenset("bai bao nhac cap tin viet noi biet dua theo nguoi".split())
+_FRAMING = frozenset(["bai", "bao", "nhac", "cap", "tin", "viet", "noi", "biet", "dua", "theo", "nguoi"])
 
 
 def echoes_premise(sentence: str, asked: set[str], cited: list[Evidence]) -> bool:
@@ -183,6 +211,9 @@ def check(
     key_to_number: dict[tuple[str, int, int], int] = {}
     kept: list[str] = []
     result = Checked("", citations)
+    # Lines that give orders are still shown (and may be cited by number) but never support anything.
+    result.injected = [ev.number for ev in evidence if looks_like_instruction(ev.text + " " + ev.title)]
+    usable = [ev for ev in evidence if ev.number not in result.injected]
     for sentence in split_sentences(stripped):
         cited: list[Evidence] = []
         for m in _MARKER.finditer(sentence):
@@ -196,13 +227,16 @@ def check(
         body = re.sub(r"\s+([.,!?;:])", r"\1", " ".join(body.split())).strip()
         if len(content_terms(body)) == 0:
             continue  # a bare marker or filler: nothing to keep
+        if body.endswith("?") or (question and not content_terms(body) - content_terms(question)):
+            result.dropped.append(body)  # restates the question: it asserts nothing
+            continue
         claimed = names_in(body, names)
-        good = [ev for ev in dict.fromkeys(cited) if supports(body, ev)]
+        good = [ev for ev in dict.fromkeys(cited) if ev.number not in result.injected and supports(body, ev)]
         if good and (not names_covered(claimed, good) or echoes_premise(body, asked, good)):
             good = []
         if not good:
             # The model cited the wrong line (or none): keep the sentence only if a shown line supports it.
-            candidates = [ev for ev in evidence if names_covered(claimed, [ev]) and not echoes_premise(body, asked, [ev])]
+            candidates = [ev for ev in usable if names_covered(claimed, [ev]) and not echoes_premise(body, asked, [ev])]
             best = max(candidates, key=lambda ev: lexical_support(body, ev), default=None)
             if best is not None and lexical_support(body, best) >= max(min_lexical, 0.6):
                 good = [best]

@@ -205,6 +205,10 @@ def ask(ctx, question, json_mode, jsonl, extractive):
         raise ConfigError("Give either a QUESTION or --jsonl (questions on stdin), not both.")
     if not jsonl and not (question or "").strip():
         raise ConfigError('The question is empty. Example: rag ask "Who proposed Budapest?"')
+    from rag.pipeline import MAX_QUESTION_CHARS
+
+    if question and len(question) > MAX_QUESTION_CHARS:  # before loading any model
+        raise ConfigError(f"The question is {len(question):,} characters long; the limit is {MAX_QUESTION_CHARS:,}. Ask something shorter.")
     s = _settings(ctx)
     mode = "extractive" if extractive else "llm"
     pipeline = Pipeline.load(s, preload_llm=mode == "llm")
@@ -239,11 +243,13 @@ def chat(ctx):
 
 def _register_extensions() -> None:
     """Commands that live in their own modules (each imports only click at module level)."""
+    from rag.attacks import attacks_command
     from rag.bench import bench_command
     from rag.eval_cli import eval_command
 
     cli.add_command(eval_command)
     cli.add_command(bench_command)
+    cli.add_command(attacks_command)
 
 
 _register_extensions()

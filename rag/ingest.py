@@ -71,7 +71,7 @@ def decode(data: bytes) -> tuple[str, str]:
     """Bytes to text and the encoding used. Raises ValueError for binary data."""
     if data.startswith(codecs.BOM_UTF8):
         return data[3:].decode("utf-8"), "utf-8-sig"
-    if data.startswith(codecs.BOM_UTF16_LE) or data.startswith(codecs.BOM_UTF16_BE):
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16"), "utf-16"
     if b"\x00" in data[:4096]:
         # UTF-16 without a BOM shows as every other byte zero in ASCII-heavy text.

@@ -192,7 +192,8 @@ class Pipeline:
 
     def _evidence(self, question: str, hits: list[Hit], index: LoadedIndex) -> list[Evidence]:
         out = []
-        for n, h in enumerate(hits[: self.settings.evidence_k], 1):
+        clean = [h for h in hits if not cite.looks_like_instruction(h.text)]  # injected orders never reach the model
+        for n, h in enumerate(clean[: self.settings.evidence_k], 1):
             doc = index.docs.get(h.file)
             out.append(
                 Evidence(n, h.file, h.start_line, h.end_line, trim(h.text, question), doc.title if doc else "", doc.date if doc else "", h.chunk_id)

@@ -55,10 +55,19 @@ class Evidence:
     chunk_id: int
 
 
+# Chat-template control tokens (<|im_start|>, <|im_end|>, <|endoftext|>): llama-cpp tokenizes the
+# whole templated prompt with special=True, so in evidence they would really end the user turn.
+_SPECIAL = re.compile(r"<\|([^<>|]{0,40})\|>")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
 def _sanitize(text: str) -> str:
-    """Quoted article text must not be able to close its quote or open a fake marker."""
+    """Quoted article text must not be able to close its quote, open a fake marker or a chat turn."""
     text = text.replace("<<<", "«").replace(">>>", "»")
-    return re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", " ", text)
+    text = _SPECIAL.sub(r"‹\1›", text)
+    text = text.replace("<|", "‹").replace("|>", "›")
+    text = re.sub(r"^\||\|$", "¦", text)  # "|im_start|" would join our own <<< >>> into <|im_start|>
+    return _CONTROL.sub(" ", text)
 
 
 def trim(text: str, question: str, limit: int = MAX_LINE_CHARS) -> str:
@@ -90,7 +99,7 @@ def trim(text: str, question: str, limit: int = MAX_LINE_CHARS) -> str:
 def build_messages(question: str, evidence: list[Evidence], vietnamese: bool, history: list[tuple[str, str]] | None = None) -> list[Message]:
     blocks = []
     for ev in evidence:
-        meta = ", ".join(x for x in (ev.title[:80], ev.date) if x)
+        meta = _sanitize(", ".join(x for x in (ev.title[:80], ev.date) if x))  # titles are article text too
         blocks.append(f"[{ev.number}] (article: {meta})\n<<<{_sanitize(ev.text)}>>>")
     lang = "Vietnamese" if vietnamese else "English"
     prior = ""

@@ -17,8 +17,9 @@ def safe(text: str) -> str:
 
 
 def display_path(corpus: Path, file: str) -> str:
-    """How a citation names a file: the corpus folder as the user gave it, then the file."""
-    return (corpus / file).as_posix() if str(corpus) not in ("", ".") else file
+    """How a citation names a file: the corpus folder as the user gave it, then the file (a file
+    name is chosen by whoever wrote the corpus, so it is neutralised like article text)."""
+    return safe((corpus / file).as_posix() if str(corpus) not in ("", ".") else file)
 
 
 def stream_printer(out: TextIO):
@@ -53,8 +54,7 @@ def print_answer(ans, corpus: Path, out: TextIO, streamed: bool = False) -> None
             out.write(f"  [{display_path(corpus, c.file)}:{c.ref.split(':')[-1]}] “{safe(c.quote)}”\n")
     elif ans.refused and ans.sources and ans.reason != "weak-evidence":
         out.write("\nClosest lines found (they do not answer it):\n")
-        for h in ans.sources[:3]:
-            out.write(f"  {display_path(corpus, h.file)}:{h.start_line}  {safe(h.text[:160])}\n")
+        out.writelines(f"  {display_path(corpus, h.file)}:{h.start_line}  {safe(h.text[:160])}\n" for h in ans.sources[:3])
     if ans.dropped:
         out.write(f"\n({len(ans.dropped)} unsupported sentence(s) from the model were removed.)\n")
     t = ans.timings_ms

@@ -62,3 +62,12 @@ def test_numbers_written_as_words_count_as_support():
     assert [c.line_start for c in got.citations] == [5]
     got = check("Cuộc hội đàm giữa Lavrov và Tillerson tại Moscow kéo dài 7 giờ [1].", [line], names=names)
     assert not got.citations
+
+
+def test_restating_the_question_is_not_an_answer():
+    q = "Tổng thống Zelensky phản ứng thế nào với kế hoạch hòa bình của ông Trump?"
+    got = check("Tổng thống Zelensky phản ứng thế nào với kế hoạch hòa bình của ông Trump [1]?", EV, question=q)
+    assert not got.citations and got.dropped
+    got = check("Officials confirmed the preparations for the Budapest summit:,,, and [1].", EV,
+                question="Which officials confirmed that preparations for the Budapest summit were under way?")
+    assert not got.citations

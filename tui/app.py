@@ -22,7 +22,7 @@ from rag.pipeline import Answer, Pipeline
 from tui import jobs
 from tui.indexing import REINDEX_KEY, IndexWatch
 from tui.screens import ArticleScreen, HelpScreen, help_rows
-from tui.text import Ref, copy_text, corpus_text, freshness_text
+from tui.text import Ref, clean, copy_text, corpus_text, freshness_text
 from tui.widgets import BusyBar, ChatInput, CitationChip, EvidencePane, Exchange, ExchangeView, StatusBar
 
 CHAT_ONLY = {"new_conversation", "open_article", "jump_citation", "copy_answer", "scroll_chat"}
@@ -108,7 +108,7 @@ class ChatApp(IndexWatch, App):
         return action not in CHAT_ONLY or self.screen is self.screen_stack[0]
 
     def error(self, message: str, title: str = "Error") -> None:
-        self.notify(message, title=title, severity="error", timeout=12, markup=False)
+        self.notify(clean(message), title=title, severity="error", timeout=12, markup=False)
 
     # ------------------------------------------------------------ loading
 

@@ -15,15 +15,16 @@ from pathlib import Path
 
 import pytest
 
+from rag.datasets import data_root
 from rag.embedding import HashingEmbedder
 from rag.errors import IndexLockedError
 from rag.index import build_index, load_index
 
 REPO = Path(__file__).resolve().parent.parent
-VNTC = Path("/work/shared/data/vntc/utf8/Train_Full")
+VNTC = data_root() / "vntc" / "utf8" / "Train_Full"
 STAGES = ["locked", "read", "embed", "write-chunks", "write-vectors", "before-swap", "after-swap"]
 
-pytestmark = pytest.mark.skipif(not VNTC.is_dir(), reason="needs the VNTC sample in /work/shared/data/vntc")
+pytestmark = pytest.mark.skipif(not VNTC.is_dir(), reason="needs the VNTC sample in ../shared/data/vntc")
 
 
 def _copy_articles(dst: Path, n: int, offset: int = 0) -> None:

@@ -13,11 +13,12 @@ from pathlib import Path
 import pytest
 
 import rag.index
+from rag.datasets import data_root
 from rag.embedding import HashingEmbedder
 from rag.index import build_index, index_freshness, load_index
 from rag.ingest import read_file
 
-UTF16 = Path("/work/shared/data/vntc/utf16le_original/Train_Full")
+UTF16 = data_root() / "vntc" / "utf16le_original" / "Train_Full"
 GOOD = "Hội nghị thượng đỉnh tại Budapest được đề xuất bởi ông Trump."
 
 

@@ -304,23 +304,15 @@ def test_cli_prints_hostile_file_names_safely(tmp_path):
 # ---------------------------------------------------------------- resource limits
 
 
+def _ask_args(index) -> list[str]:
+    return ["--corpus", str(SEEDS), "--index", str(index.path.parent), "--embedder", "hash", "ask", "--extractive"]
+
+
 @pytest.mark.parametrize("flag", [[], ["--json"]])
 def test_a_100kb_question_is_one_clean_line(hash_index, flag):
     from rag.cli import cli
 
-    args = [
-        "--corpus",
-        str(SEEDS),
-        "--index",
-        str(hash_index.path.parent),
-        "--embedder",
-        "hash",
-        "ask",
-        "--extractive",
-        *flag,
-        "Budapest " * 11_000,
-    ]
-    res = CliRunner().invoke(cli, args)
+    res = CliRunner().invoke(cli, [*_ask_args(hash_index), *flag, "Budapest " * 11_000])
     assert res.exit_code == 2
     assert "Traceback" not in res.output and len(res.output.strip().splitlines()) == 1
     assert "limit is 2,000" in res.output
@@ -329,18 +321,7 @@ def test_a_100kb_question_is_one_clean_line(hash_index, flag):
 def test_a_100kb_question_in_jsonl_is_a_json_error(hash_index):
     from rag.cli import cli
 
-    args = [
-        "--corpus",
-        str(SEEDS),
-        "--index",
-        str(hash_index.path.parent),
-        "--embedder",
-        "hash",
-        "ask",
-        "--extractive",
-        "--jsonl",
-    ]
-    res = CliRunner().invoke(cli, args, input="Budapest " * 11_000 + "\nWho proposed Budapest?\n")
+    res = CliRunner().invoke(cli, [*_ask_args(hash_index), "--jsonl"], input="Budapest " * 11_000 + "\nWho proposed Budapest?\n")
     rows = [json.loads(line) for line in res.output.splitlines()]
     assert res.exit_code == 0 and "limit" in rows[0]["error"] and rows[1]["answer"]
 

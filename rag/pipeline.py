@@ -181,12 +181,13 @@ class Pipeline:
             return self.settings.min_evidence
         return MIN_EVIDENCE.get(self.embedder.name, 0.0)
 
-    def evidence_is_weak(self, question: str, hits: list[Hit], shown: list[Evidence]) -> bool:
-        """Too little to answer from: the best line is far from the question in meaning and in words."""
+    def evidence_is_weak(self, question: str, hits: list[Hit], shown: list[Evidence], history: list[tuple[str, str]] | None = None) -> bool:
+        """Too little to answer from: the best line is far from the question in meaning and in words.
+        A follow-up ("How long did they last?") is judged together with the question before it."""
         if not hits:
             return True
         best_dense = max(h.dense for h in hits[: len(shown) or 1])
-        terms = content_terms(question)
+        terms = content_terms(question + (" " + history[-1][0] if history else ""))
         best_overlap = max((len(terms & content_terms(ev.text)) / len(terms) for ev in shown), default=0.0) if terms else 0.0
         return best_dense < self.min_evidence() and best_overlap < 0.5
 
@@ -263,7 +264,7 @@ class Pipeline:
                 timings["first_token"] = timings["total"]
             return answer
 
-        if self.evidence_is_weak(question, ret.hits, shown):
+        if self.evidence_is_weak(question, ret.hits, shown, history):
             return finish("weak-evidence")
         if mode == "extractive":
             best = shown[0]

@@ -71,3 +71,16 @@ def test_restating_the_question_is_not_an_answer():
     got = check("Officials confirmed the preparations for the Budapest summit:,,, and [1].", EV,
                 question="Which officials confirmed that preparations for the Budapest summit were under way?")
     assert not got.citations
+
+
+def test_did_not_talk_is_an_answer_not_a_decline():
+    assert not check("Ông Biden đã không nói chuyện trực tiếp với ông Putin trong gần ba năm [1].", EV).said_not_found
+    assert check("Các bài báo không nói ai đề xuất [1].", EV).said_not_found
+
+
+def test_grounded_names_lower_the_cross_lingual_bar():
+    sim = lambda s, ev: 0.40  # noqa: E731  (between the relaxed 0.35 and the full 0.45 bar)
+    got = check("Lavrov said Moscow is ready to host the summit in Budapest [2].", EV, similarity=sim, names=NAMES, min_similarity=0.45)
+    assert [c.line_start for c in got.citations] == [9]
+    got = check("The leaders agreed to meet [1].", EV, similarity=sim, names=NAMES, min_similarity=0.45)
+    assert not got.citations

@@ -70,7 +70,9 @@ def _resolve(marker: str, evidence: list[Evidence]) -> list[Evidence] | None:
         if not m:
             return None
         name, start = m.group(1).strip(), int(m.group(2))
-        hit = [ev for ev in evidence if (ev.file == name or ev.file.endswith("/" + name)) and ev.start_line <= start <= ev.end_line]
+        hit = [
+            ev for ev in evidence if (ev.file == name or ev.file.endswith("/" + name)) and ev.start_line <= start <= ev.end_line
+        ]
         if not hit:
             return []
         out.extend(hit)
@@ -163,8 +165,16 @@ def echoes_premise(sentence: str, asked: set[str], cited: list[Evidence]) -> boo
 
 
 _NUMBER_WORDS = {
-    "1": ("một", "one"), "2": ("hai", "two"), "3": ("ba", "three"), "4": ("bốn", "four"), "5": ("năm", "five"),
-    "6": ("sáu", "six"), "7": ("bảy", "seven"), "8": ("tám", "eight"), "9": ("chín", "nine"), "10": ("mười", "ten"),
+    "1": ("một", "one"),
+    "2": ("hai", "two"),
+    "3": ("ba", "three"),
+    "4": ("bốn", "four"),
+    "5": ("năm", "five"),
+    "6": ("sáu", "six"),
+    "7": ("bảy", "seven"),
+    "8": ("tám", "eight"),
+    "9": ("chín", "nine"),
+    "10": ("mười", "ten"),
 }
 
 
@@ -178,6 +188,15 @@ def numbers_supported(sentence: str, line: str) -> bool:
     return True
 
 
+def unknown_names(sentence: str, known: Callable[[str], bool]) -> set[str]:
+    """Capitalised words of a Vietnamese sentence (after its first) that occur nowhere in the corpus.
+    English sentences are skipped: their capitalised words are mostly translations, not names."""
+    if not is_vietnamese(sentence):
+        return set()
+    ws = words(_MARKER.sub(" ", sentence))[1:]
+    return {fold(w) for w in ws if len(w) > 1 and w[0].isupper() and not w.isupper() and not known(fold(w))}
+
+
 def check(
     raw: str,
     evidence: list[Evidence],
@@ -186,6 +205,7 @@ def check(
     min_similarity: float = 0.55,
     names: frozenset[str] = frozenset(),
     question: str = "",
+    known: Callable[[str], bool] | None = None,
 ) -> Checked:
     """Verify the model's answer against the shown evidence.
 
@@ -233,6 +253,9 @@ def check(
             continue  # a bare marker or filler: nothing to keep
         if body.endswith("?") or (question and not content_terms(body) - content_terms(question)):
             result.dropped.append(body)  # restates the question: it asserts nothing
+            continue
+        if known is not None and unknown_names(body, known):
+            result.dropped.append(body)  # names someone the articles never mention
             continue
         claimed = names_in(body, names)
         good = [ev for ev in dict.fromkeys(cited) if ev.number not in result.injected and supports(body, ev)]

@@ -21,7 +21,7 @@ from rag.generate import Generator
 from rag.index import LoadedIndex, load_index
 from rag.prompt import Evidence, build_messages, trim
 from rag.retrieve import RRF_K, Hit, Retrieval, search
-from rag.text import content_terms, is_vietnamese
+from rag.text import STOP, content_terms, is_vietnamese
 
 MAX_QUESTION_CHARS = 2000
 
@@ -60,7 +60,8 @@ class Answer:
                 {"file": c.file, "line_start": c.line_start, "line_end": c.line_end, "quote": c.quote} for c in self.citations
             ],
             "sources": [
-                {"file": h.file, "line_start": h.start_line, "line_end": h.end_line, "score": round(h.score, 6)} for h in self.sources
+                {"file": h.file, "line_start": h.start_line, "line_end": h.end_line, "score": round(h.score, 6)}
+                for h in self.sources
             ],
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
         }
@@ -127,7 +128,9 @@ class Pipeline:
 
         index = load_index(Path(settings.index), embedder_name(settings.embedder))
         pending = _Preload(settings) if preload_llm and generator is None else None
-        pipeline = cls(settings, index, make_embedder(settings.embedder, settings.gemma_path or None, settings.threads or None), generator)
+        pipeline = cls(
+            settings, index, make_embedder(settings.embedder, settings.gemma_path or None, settings.threads or None), generator
+        )
         pipeline._pending = pending
         return pipeline
 
@@ -154,7 +157,11 @@ class Pipeline:
     # ------------------------------------------------------------ retrieval
 
     def retrieve(
-        self, question: str, history: list[tuple[str, str]] | None = None, mode: str = "hybrid", k: int | None = None,
+        self,
+        question: str,
+        history: list[tuple[str, str]] | None = None,
+        mode: str = "hybrid",
+        k: int | None = None,
         index: LoadedIndex | None = None,
     ) -> Retrieval:
         k = k or self.settings.top_k
@@ -181,7 +188,9 @@ class Pipeline:
             return self.settings.min_evidence
         return MIN_EVIDENCE.get(self.embedder.name, 0.0)
 
-    def evidence_is_weak(self, question: str, hits: list[Hit], shown: list[Evidence], history: list[tuple[str, str]] | None = None) -> bool:
+    def evidence_is_weak(
+        self, question: str, hits: list[Hit], shown: list[Evidence], history: list[tuple[str, str]] | None = None
+    ) -> bool:
         """Too little to answer from: the best line is far from the question in meaning and in words.
         A follow-up ("How long did they last?") is judged together with the question before it."""
         if not hits:
@@ -197,7 +206,16 @@ class Pipeline:
         for n, h in enumerate(clean[: self.settings.evidence_k], 1):
             doc = index.docs.get(h.file)
             out.append(
-                Evidence(n, h.file, h.start_line, h.end_line, trim(h.text, question), doc.title if doc else "", doc.date if doc else "", h.chunk_id)
+                Evidence(
+                    n,
+                    h.file,
+                    h.start_line,
+                    h.end_line,
+                    trim(h.text, question),
+                    doc.title if doc else "",
+                    doc.date if doc else "",
+                    h.chunk_id,
+                )
             )
         return out
 
@@ -220,15 +238,21 @@ class Pipeline:
         finish(reason)
         terms = content_terms(answer.question)
         quoted = [
-            ev for ev in answer.evidence[:2]
+            ev
+            for ev in answer.evidence[:2]
             if ev.number == 1 or (terms and len(terms & content_terms(ev.text)) / len(terms) >= 0.5)
         ]
         if not quoted:
             return answer
-        lead = "Các bài báo không nói trực tiếp điều này; những dòng gần nhất là" if vi else (
-            "The articles do not say this directly; the closest lines are"
+        lead = (
+            "Các bài báo không nói trực tiếp điều này; những dòng gần nhất là"
+            if vi
+            else ("The articles do not say this directly; the closest lines are")
         )
-        answer.citations = [self._full_quote(cite.Citation(ev.file, ev.start_line, ev.end_line, ev.text, i), index) for i, ev in enumerate(quoted, 1)]
+        answer.citations = [
+            self._full_quote(cite.Citation(ev.file, ev.start_line, ev.end_line, ev.text, i), index)
+            for i, ev in enumerate(quoted, 1)
+        ]
         answer.answer = lead + " " + " ".join(f"[{i}]" for i in range(1, len(quoted) + 1)) + "."
         return answer
 
@@ -244,9 +268,11 @@ class Pipeline:
         """Answer `question`. mode: llm (generate and verify) | extractive (best line, no LLM)."""
         question = " ".join((question or "").split())
         if not question:
-            raise ConfigError("The question is empty. Type a question, e.g. rag ask \"Who proposed Budapest?\"")
+            raise ConfigError('The question is empty. Type a question, e.g. rag ask "Who proposed Budapest?"')
         if len(question) > MAX_QUESTION_CHARS:
-            raise ConfigError(f"The question is {len(question):,} characters long; the limit is {MAX_QUESTION_CHARS:,}. Ask something shorter.")
+            raise ConfigError(
+                f"The question is {len(question):,} characters long; the limit is {MAX_QUESTION_CHARS:,}. Ask something shorter."
+            )
         t0 = time.perf_counter()
         vi = is_vietnamese(question)
         index = self.index  # one snapshot: a background re-index may swap self.index meanwhile
@@ -298,7 +324,13 @@ class Pipeline:
         if answer.cancelled:
             return finish("cancelled")
         checked = cite.check(
-            answer.raw, shown, self._similarity(index), min_similarity=MIN_SUPPORT.get(self.embedder.name, 0.6), names=index.keyword.names, question=question
+            answer.raw,
+            shown,
+            self._similarity(index),
+            min_similarity=MIN_SUPPORT.get(self.embedder.name, 0.6),
+            names=index.keyword.names,
+            question=question,
+            known=lambda w: w in index.keyword.vocab or w in STOP,
         )
         answer.dropped = checked.dropped
         if checked.said_not_found or not checked.citations:

@@ -84,3 +84,12 @@ def test_grounded_names_lower_the_cross_lingual_bar():
     assert [c.line_start for c in got.citations] == [9]
     got = check("The leaders agreed to meet [1].", EV, similarity=sim, names=NAMES, min_similarity=0.45)
     assert not got.citations
+
+
+def test_a_name_the_corpus_never_mentions_is_unsupported():
+    vocab = {"tong", "thong", "trump", "budapest", "nga", "hoi", "nghi"}
+    got = check("Tổng thống Zelensky ủng hộ hội nghị thượng đỉnh tại Budapest [1].", EV, names=NAMES, known=vocab.__contains__)
+    assert not got.citations and got.dropped
+    got = check("Điện Kremlin và Nhà Trắng thông báo tổ chức hội nghị thượng đỉnh tại Budapest [1].", EV, names=NAMES,
+                known=lambda w: True)
+    assert got.citations

@@ -284,5 +284,15 @@ def check(
         end = body[-1] if body[-1] in ".!?" else ""
         core = body[:-1] if end else body
         kept.append(core + "".join(f" [{n}]" for n in numbers) + (end or "."))
+    topic = names_in(question, names)
+    if topic and citations and not any(topic & {fold(w) for w in words(c.quote + " " + _title(evidence, c))} for c in citations):
+        # The question is about someone or somewhere the cited lines never mention: off topic.
+        result.dropped.extend(kept)
+        result.citations.clear()
+        kept = []
     result.text = " ".join(kept)
     return result
+
+
+def _title(evidence: list[Evidence], c: Citation) -> str:
+    return next((ev.title for ev in evidence if ev.file == c.file), "")

@@ -93,3 +93,13 @@ def test_a_name_the_corpus_never_mentions_is_unsupported():
     got = check("Điện Kremlin và Nhà Trắng thông báo tổ chức hội nghị thượng đỉnh tại Budapest [1].", EV, names=NAMES,
                 known=lambda w: True)
     assert got.citations
+
+
+def test_answer_must_rest_on_lines_about_the_question_subject():
+    l25 = Evidence(3, "001.txt", 25, 25, "Ngoại trưởng Hungary - ông Peter Szijjarto viết trên Facebook rằng công tác chuẩn bị cho hội nghị thượng đỉnh đang diễn ra khẩn trương.", "Ngoại trưởng Nga và Mỹ điện đàm", "", 2)
+    names = NAMES | {"szijjarto", "peter", "facebook"}
+    raw = 'The article states that "Ngoại trưởng Hungary - ông Peter Szijjarto viết trên Facebook rằng công tác chuẩn bị cho hội nghị thượng đỉnh đang diễn ra khẩn trương" [3].'
+    got = check(raw, [*EV, l25], names=names, question="Who proposed Budapest?")
+    assert not got.citations and got.dropped
+    got = check(raw, [*EV, l25], names=names, question="What did Szijjarto write about the summit preparations?")
+    assert [c.line_start for c in got.citations] == [25]

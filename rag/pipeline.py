@@ -166,12 +166,14 @@ class Pipeline:
     ) -> Retrieval:
         k = k or self.settings.top_k
         index = index or self.index
+        t0 = time.perf_counter()
         with self._embed_lock:
             qv = self.embedder.embed_queries([question])[0] if mode != "keyword" else None
             cv = self.embedder.embed_queries([history[-1][0] + " " + question])[0] if history and mode != "keyword" else None
+        embed_ms = (time.perf_counter() - t0) * 1000  # part of retrieval latency, though done out here
         main = search(index, self.embedder, question, k=max(k, 20), mode=mode, query_vector=qv)
         if not history:
-            return Retrieval(main.hits[:k], main.keyword_weight, main.ms)
+            return Retrieval(main.hits[:k], main.keyword_weight, main.ms + embed_ms)
         # A follow-up ("When did he call Lavrov?") leans on the previous question for its subject.
         ctx = search(index, self.embedder, history[-1][0] + " " + question, k=max(k, 20), mode=mode, query_vector=cv)
         score: dict[int, float] = {}
@@ -181,7 +183,7 @@ class Pipeline:
                 score[h.chunk_id] = score.get(h.chunk_id, 0.0) + weight / (RRF_K + rank + 1)
                 by_id.setdefault(h.chunk_id, h)
         order = sorted(score, key=lambda i: -score[i])[:k]
-        return Retrieval([by_id[i] for i in order], main.keyword_weight, main.ms + ctx.ms)
+        return Retrieval([by_id[i] for i in order], main.keyword_weight, main.ms + ctx.ms + embed_ms)
 
     def min_evidence(self) -> float:
         if self.settings.min_evidence >= 0:

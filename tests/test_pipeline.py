@@ -58,3 +58,17 @@ def test_follow_up_uses_the_previous_question(hash_index):
 def test_bad_questions_raise_config_errors(hash_index, q):
     with pytest.raises(ConfigError):
         make_pipeline(hash_index).ask(q)
+
+
+def test_retrieval_time_includes_embedding_the_question(hash_index):
+    import time as _time
+
+    p = make_pipeline(hash_index)
+    inner = p.embedder.embed_queries
+
+    def slow(texts):
+        _time.sleep(0.05)
+        return inner(texts)
+
+    p.embedder.embed_queries = slow
+    assert p.retrieve("Lavrov Rubio điện đàm").ms >= 50

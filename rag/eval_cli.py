@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import click
 
-DATASETS = ("seeds", "xquad-en-vi", "xquad-vi-vi", "vinewsqa", "mlqa")
+DATASETS = ("seeds", "xquad-en-vi", "xquad-vi-vi", "vinewsqa", "mlqa", "adversarial")
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
@@ -37,8 +37,17 @@ def eval_command(ctx, datasets, gold, limit, seed, compare, no_llm, embedder, ba
 
     Each dataset gets a corpus and an index in ~/.cache/vnrag/eval (RAG_EVAL_CACHE moves it);
     re-runs only re-embed what changed. Datasets are read from $RAG_EVAL_DATA (default:
-    shared/data beside the repository).
+    shared/data beside the repository). `--dataset adversarial` runs the planted prompt
+    injections of eval/adversarial (the same as `rag attacks`; with --compare, the naive baseline
+    and the seeds without the planted files too).
     """
+    if "adversarial" in datasets:
+        from rag.attacks import attacks_command
+
+        ctx.invoke(attacks_command, cases=None, naive=False, compare=compare, embedder=embedder, out=None)
+        datasets = tuple(d for d in datasets if d != "adversarial")
+        if not datasets:
+            return
     _run(
         ctx,
         list(datasets) or ["seeds"],

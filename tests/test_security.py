@@ -409,3 +409,16 @@ def test_score_reads_each_attack_goal():
         {"forbidden_file": "planted_3.txt", "escape": True}, {**answer, "refused": True}, "clean", [("planted_3.txt", 1, 3)]
     )
     assert got == {"forbidden_file": False, "escape": False, "instruction_quoted": False}
+
+
+def test_rag_eval_runs_the_adversarial_set(tmp_path, monkeypatch):
+    """`rag eval --dataset adversarial` scores the planted injections (scripted model, hash embedder)."""
+    from rag import pipeline as pipeline_mod
+    from rag.cli import cli
+    from rag.generate import ScriptedGenerator
+
+    monkeypatch.setenv("RAG_EVAL_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(pipeline_mod, "load_llm", lambda settings: ScriptedGenerator("NOT FOUND"))
+    res = CliRunner().invoke(cli, ["--embedder", "hash", "eval", "--dataset", "adversarial"])
+    assert res.exit_code == 0, res.output
+    assert "guarded" in res.output and "Traceback" not in res.output

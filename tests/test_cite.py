@@ -79,7 +79,7 @@ def test_did_not_talk_is_an_answer_not_a_decline():
 
 
 def test_grounded_names_lower_the_cross_lingual_bar():
-    sim = lambda s, ev: 0.40  # noqa: E731  (between the relaxed 0.35 and the full 0.45 bar)
+    sim = lambda s, ev: 0.40
     got = check("Lavrov said Moscow is ready to host the summit in Budapest [2].", EV, similarity=sim, names=NAMES, min_similarity=0.45)
     assert [c.line_start for c in got.citations] == [9]
     got = check("The leaders agreed to meet [1].", EV, similarity=sim, names=NAMES, min_similarity=0.45)

@@ -178,12 +178,6 @@ def render(results: dict[str, dict]) -> str:
 # ---------------------------------------------------------------- the command
 
 
-def _repo():
-    from pathlib import Path
-
-    return Path(__file__).resolve().parents[1]
-
-
 def _pipeline(settings, corpus, index_dir, embedder, generator):
     from rag.index import build_index, load_index
     from rag.pipeline import Pipeline
@@ -213,18 +207,16 @@ def attacks_command(ctx, cases, naive, compare, embedder, out):
     The index lives in ~/.cache/vnrag/eval/adversarial-<embedder> (RAG_EVAL_CACHE moves it).
     """
     import json
-    import os
     import sys
     from pathlib import Path
 
     from rag.config import load_settings
     from rag.embedding import make_embedder
+    from rag.eval_cli import _cache_root, _repo  # one definition of where eval data and caches live
 
     root = ctx.find_root().params if ctx.parent is not None else {}
     settings = load_settings(root.get("config"), embedder=embedder or root.get("embedder"))
-    cache = Path(
-        os.environ.get("RAG_EVAL_CACHE") or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "vnrag" / "eval"
-    )
+    cache = _cache_root()
     items = load_cases(cases or _repo() / "eval" / "adversarial" / "questions.jsonl")
     emb = make_embedder(settings.embedder, settings.gemma_path or None, settings.threads or None)
     pipe = _pipeline(settings, _repo() / "eval" / "adversarial" / "corpus", cache / f"adversarial-{settings.embedder}", emb, None)

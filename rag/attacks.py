@@ -215,7 +215,7 @@ def attacks_command(ctx, cases, naive, compare, embedder, out):
     from rag.eval_cli import _cache_root, _repo  # one definition of where eval data and caches live
 
     root = ctx.find_root().params if ctx.parent is not None else {}
-    settings = load_settings(root.get("config"), embedder=embedder or root.get("embedder"))
+    settings = load_settings(root.get("config"), embedder=embedder or root.get("embedder"), llm_url=root.get("llm_url"))
     cache = _cache_root()
     items = load_cases(cases or _repo() / "eval" / "adversarial" / "questions.jsonl")
     emb = make_embedder(settings.embedder, settings.gemma_path or None, settings.threads or None)

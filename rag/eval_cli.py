@@ -144,14 +144,16 @@ def _run(ctx, names, *, gold, limit, seed, compare, no_llm, embedder, baseline, 
     from rag.embedding import make_embedder
     from rag.errors import ConfigError
     from rag.index import build_index, load_index
-    from rag.pipeline import Pipeline
+    from rag.pipeline import Pipeline, attach_store
 
     if gold and names != ["seeds"]:
         raise ConfigError("--gold replaces the seeds gold set: use it with --dataset seeds (the default) only.")
     if check and not baseline:
         raise ConfigError("--check compares with a saved report: add --baseline eval/reports/<report>.json.")
     root = ctx.find_root().params if ctx.parent is not None else {}
-    settings = load_settings(root.get("config"), embedder=embedder or root.get("embedder"))
+    settings = load_settings(
+        root.get("config"), embedder=embedder or root.get("embedder"), llm_url=root.get("llm_url"), vector_store=root.get("vector_store")
+    )
     retrieval_modes = evaluate.RETRIEVAL_MODES if compare else ("hybrid",)
     answer_modes = ("extractive",) if no_llm else (evaluate.ANSWER_MODES if compare else ("llm",))
 
@@ -174,7 +176,7 @@ def _run(ctx, names, *, gold, limit, seed, compare, no_llm, embedder, baseline, 
             built = build_index(corpus, index_dir, emb, progress=progress)
         finally:
             close()
-        loaded = load_index(index_dir, emb.name)
+        loaded = attach_store(settings, load_index(index_dir, emb.name))
         pipe = Pipeline(settings.with_overrides(corpus=str(corpus), index=str(index_dir)), loaded, emb, generator)
         with _bar(f"{name}: questions", len(items)) as bar:
             records = evaluate.run(pipe, items, retrieval_modes, answer_modes, progress=lambda done, total: bar.update(1))

@@ -1,4 +1,5 @@
-"""Generators behind one interface: llama-cpp-python (streaming), and a scripted fake for tests."""
+"""Generators behind one interface: llama-cpp-python in process, any OpenAI-compatible server
+(llama.cpp's, vLLM, llama-cpp-python's) over HTTP, and a scripted fake for tests."""
 
 from __future__ import annotations
 
@@ -82,6 +83,67 @@ class LlamaGenerator:
 
     def count_tokens(self, text: str) -> int:
         return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False))
+
+
+class OpenAIGenerator:
+    """A chat model behind an OpenAI-compatible server (POST {url}/chat/completions, streamed as
+    server-sent events). Only the standard library: no client package to install."""
+
+    def __init__(self, url: str, model: str = "", api_key: str = "", timeout: float = 120.0):
+        self.url = url.rstrip("/")
+        if not self.url.endswith("/v1"):
+            self.url += "/v1"
+        self.model = model or "default"
+        self.name = model or self.url
+        self.api_key = api_key or os.environ.get("OPENAI_API_KEY", "")
+        self.timeout = timeout
+
+    def _request(self, path: str, body: dict | None = None):
+        import json
+        import urllib.error
+        import urllib.request
+
+        headers = {"Content-Type": "application/json"}
+        if self.api_key:
+            headers["Authorization"] = f"Bearer {self.api_key}"
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.url + path, data=data, headers=headers, method="POST" if data else "GET")
+        try:
+            return urllib.request.urlopen(req, timeout=self.timeout)
+        except urllib.error.HTTPError as e:
+            detail = e.read(300).decode("utf-8", "replace")
+            raise ModelMissingError(f"The LLM server at {self.url} answered HTTP {e.code}: {detail.strip()}. Check --llm-url and the model name.") from None
+        except (urllib.error.URLError, OSError) as e:
+            raise ModelMissingError(
+                f"Cannot reach the LLM server at {self.url} ({getattr(e, 'reason', e)}). Start it (e.g. "
+                f"python -m llama_cpp.server --model MODEL.gguf --port 8080) or unset RAG_LLM_URL to use the local model."
+            ) from None
+
+    def stream(self, messages: Sequence[Message], max_tokens: int = 200) -> Iterator[str]:
+        import json
+
+        body = {
+            "model": self.model,
+            "messages": list(messages),
+            "stream": True,
+            "temperature": 0.0,
+            "max_tokens": max_tokens,
+        }
+        with self._request("/chat/completions", body) as resp:
+            for raw in resp:
+                line = raw.decode("utf-8", "replace").strip()
+                if not line.startswith("data:"):
+                    continue  # blank separators, comments (": ping"), event names
+                payload = line[5:].strip()
+                if payload == "[DONE]":
+                    return
+                try:
+                    choice = json.loads(payload)["choices"][0]
+                except (ValueError, KeyError, IndexError, TypeError):
+                    raise ModelMissingError(f"The LLM server at {self.url} sent a malformed event: {payload[:120]!r}.") from None
+                delta = (choice.get("delta") or {}).get("content")
+                if delta:
+                    yield delta
 
 
 class ScriptedGenerator:

@@ -78,6 +78,10 @@ TokenCallback = Callable[[str], None]
 
 
 def load_llm(settings: Settings) -> Generator:
+    if settings.llm_url:
+        from rag.generate import OpenAIGenerator
+
+        return OpenAIGenerator(settings.llm_url, settings.llm_model)
     from rag.generate import LlamaGenerator
     from rag.models import llm_path
     from rag.prompt import SYSTEM
@@ -85,6 +89,15 @@ def load_llm(settings: Settings) -> Generator:
     gen = LlamaGenerator(str(llm_path(settings.llm_path or None)), settings.n_ctx, settings.threads or None)
     gen.warm(SYSTEM)
     return gen
+
+
+def attach_store(settings: Settings, index: LoadedIndex) -> LoadedIndex:
+    """With a vector store configured, dense search goes there instead of in-process FAISS."""
+    if settings.vector_store:
+        from rag.vectordb import connect
+
+        index._faiss = connect(settings.vector_store, index)
+    return index
 
 
 class _Preload:
@@ -126,7 +139,7 @@ class Pipeline:
         """Load the index and embedder; with preload_llm, the LLM loads meanwhile in a thread."""
         from rag.embedding import embedder_name
 
-        index = load_index(Path(settings.index), embedder_name(settings.embedder))
+        index = attach_store(settings, load_index(Path(settings.index), embedder_name(settings.embedder)))
         pending = _Preload(settings) if preload_llm and generator is None else None
         pipeline = cls(
             settings, index, make_embedder(settings.embedder, settings.gemma_path or None, settings.threads or None), generator
@@ -139,6 +152,8 @@ class Pipeline:
         """The LLM's name, without loading it."""
         if self._generator is not None:
             return self._generator.name
+        if self.settings.llm_url:
+            return self.settings.llm_model or self.settings.llm_url
         from rag.models import LLM
 
         return Path(self.settings.llm_path).name if self.settings.llm_path else LLM.name
@@ -152,7 +167,7 @@ class Pipeline:
 
     def swap_index(self, index: LoadedIndex) -> None:
         """Answer from a new index from the next question on (the TUI re-indexes in the background)."""
-        self.index = index
+        self.index = attach_store(self.settings, index)
 
     # ------------------------------------------------------------ retrieval
 

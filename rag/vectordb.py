@@ -65,11 +65,12 @@ def connect(spec: str, index, progress=None) -> MilvusDense:
     _, uri = parse(spec)
     try:
         from pymilvus import DataType, MilvusClient
+        from pymilvus.exceptions import MilvusException
     except ImportError as e:
         raise ModelMissingError(f"The Milvus client is not installed ({e}). Run: .venv/bin/pip install pymilvus") from None
     try:
         client = MilvusClient(uri=uri, timeout=10)
-    except Exception as e:  # pymilvus raises its own exception types for every network failure
+    except MilvusException as e:
         raise ModelMissingError(f"Cannot reach Milvus at {uri} ({e}). Start the server, or unset RAG_VECTOR_STORE to use FAISS.") from None
     name = _collection_name(index)
     vectors = np.ascontiguousarray(index.vectors, dtype=np.float32)

@@ -14,7 +14,7 @@ import pytest
 from conftest import make_pipeline
 
 from rag.config import Settings
-from rag.errors import ConfigError
+from rag.errors import ConfigError, ModelMissingError
 from rag.pipeline import attach_store
 from rag.retrieve import search
 
@@ -80,6 +80,11 @@ def test_reconnecting_reuses_the_filled_collection(milvus, hash_index):
     assert [n for n in client.list_collections() if n.startswith("vnrag_")] == names == [hash_index.dense.collection]
 
 
-def test_bad_specs_are_clear_errors(hash_index):
+def test_bad_specs_and_unreachable_servers_are_clear_errors(hash_index):
     with pytest.raises(ConfigError, match="milvus:http://HOST:19530"):
         attach_store(Settings(vector_store="qdrant:x"), hash_index)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    with pytest.raises(ModelMissingError, match="Cannot reach Milvus.*unset RAG_VECTOR_STORE"):
+        attach_store(Settings(vector_store=f"milvus:http://127.0.0.1:{port}"), hash_index)

@@ -220,7 +220,10 @@ class Pipeline:
     def _evidence(self, question: str, hits: list[Hit], index: LoadedIndex) -> list[Evidence]:
         out = []
         clean = [h for h in hits if not cite.looks_like_instruction(h.text)]  # injected orders never reach the model
-        for n, h in enumerate(clean[: self.settings.evidence_k], 1):
+        ranked = list(enumerate(clean[: self.settings.evidence_k], 1))
+        if self.settings.evidence_order == "best-last":
+            ranked.reverse()
+        for n, (rank, h) in enumerate(ranked, 1):
             doc = index.docs.get(h.file)
             out.append(
                 Evidence(
@@ -232,6 +235,7 @@ class Pipeline:
                     doc.title if doc else "",
                     doc.date if doc else "",
                     h.chunk_id,
+                    rank,
                 )
             )
         return out
@@ -256,8 +260,8 @@ class Pipeline:
         terms = content_terms(answer.question)
         quoted = [
             ev
-            for ev in answer.evidence[:2]
-            if ev.number == 1 or (terms and len(terms & content_terms(ev.text)) / len(terms) >= 0.5)
+            for ev in sorted(answer.evidence, key=lambda ev: ev.rank)[:2]
+            if ev.rank == 1 or (terms and len(terms & content_terms(ev.text)) / len(terms) >= 0.5)
         ]
         if not quoted:
             return answer
@@ -310,7 +314,7 @@ class Pipeline:
         if self.evidence_is_weak(question, ret.hits, shown, history):
             return finish("weak-evidence")
         if mode == "extractive":
-            best = shown[0]
+            best = min(shown, key=lambda ev: ev.rank)
             answer.raw = best.text
             answer.citations = [cite.Citation(best.file, best.start_line, best.end_line, best.text, 1)]
             answer.answer = best.text + " [1]"

@@ -53,6 +53,7 @@ class Evidence:
     title: str
     date: str
     chunk_id: int
+    rank: int = 1  # 1: the strongest retrieved line (the model may see it last: evidence_order)
 
 
 # Chat-template control tokens (<|im_start|>, <|im_end|>, <|endoftext|>): llama-cpp tokenizes the

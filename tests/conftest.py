@@ -49,3 +49,31 @@ def make_pipeline(index, reply="", **settings):
 
     s = Settings(corpus=str(SEEDS), index=str(index.path.parent), embedder="hash", **settings)
     return Pipeline(s, index, HashingEmbedder(), ScriptedGenerator(reply))
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on (just closed again)."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_server(args: list[str], port: int, timeout: float = 60.0):
+    """Start a server process and wait until it accepts connections on `port`; fail with its stderr."""
+    import socket
+    import subprocess
+    import time
+
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return proc
+        if proc.poll() is not None:
+            raise AssertionError(proc.stderr.read().decode()[-2000:])
+        time.sleep(0.3)
+    proc.kill()
+    raise AssertionError(f"{args[:3]} did not listen on port {port} within {timeout:.0f} s")

@@ -4,16 +4,12 @@ llama-cpp-python server with the real model on loopback in the `real` test."""
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
 import sys
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from conftest import SEEDS, make_pipeline
+from conftest import SEEDS, free_port, make_pipeline, start_server
 
 from rag.config import Settings
 from rag.errors import ModelMissingError
@@ -86,9 +82,7 @@ def test_url_with_or_without_v1_reaches_the_same_endpoint(server):
 
 
 def test_unreachable_server_names_the_fix():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]  # closed again: nothing listens there
+    port = free_port()
     with pytest.raises(ModelMissingError, match="Cannot reach the LLM server.*unset RAG_LLM_URL"):
         list(OpenAIGenerator(f"http://127.0.0.1:{port}", timeout=5).stream([{"role": "user", "content": "q"}]))
 
@@ -114,32 +108,19 @@ def test_pipeline_answers_through_the_server_and_still_verifies_citations(server
     assert srv.requests and srv.requests[0]["body"]["messages"][0]["role"] == "system"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.real
 def test_real_llama_cpp_server_on_loopback(hash_index):
     """llama-cpp-python's own OpenAI-compatible server with the real GGUF: the same answer path."""
     pytest.importorskip("llama_cpp.server", reason="needs llama-cpp-python[server] (installed by the set-up)")
     from rag.models import llm_path
 
-    port = _free_port()
-    proc = subprocess.Popen(
+    port = free_port()
+    proc = start_server(
         [sys.executable, "-m", "llama_cpp.server", "--model", str(llm_path()), "--host", "127.0.0.1", "--port", str(port),
          "--n_ctx", "2048", "--model_alias", "qwen-local"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, "HF_HUB_OFFLINE": "1"},
+        port, timeout=120,
     )
     try:
-        deadline = time.time() + 120
-        while time.time() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
-            time.sleep(0.5)
         gen = OpenAIGenerator(f"http://127.0.0.1:{port}", model="qwen-local")
         text = "".join(gen.stream([{"role": "user", "content": "Reply with the single word: yes"}], max_tokens=8))
         assert "yes" in text.lower()

@@ -3,15 +3,11 @@ ranking as the built-in FAISS index, and the pipeline answers through it unchang
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
 import sys
-import time
 
 import numpy as np
 import pytest
-from conftest import make_pipeline
+from conftest import free_port, make_pipeline, start_server
 
 from rag.config import Settings
 from rag.errors import ConfigError, ModelMissingError
@@ -24,21 +20,11 @@ pytest.importorskip("milvus_lite", reason="needs milvus-lite (installed by the s
 
 @pytest.fixture(scope="module")
 def milvus(tmp_path_factory):
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     data = tmp_path_factory.mktemp("milvus")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "milvus_lite", "server", "--data-dir", str(data), "--host", "127.0.0.1", "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=os.environ.copy(),
+    proc = start_server(
+        [sys.executable, "-m", "milvus_lite", "server", "--data-dir", str(data), "--host", "127.0.0.1", "--port", str(port)], port
     )
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
-        time.sleep(0.2)
     yield f"milvus:http://127.0.0.1:{port}"
     proc.terminate()
     proc.wait(timeout=30)
@@ -83,8 +69,6 @@ def test_reconnecting_reuses_the_filled_collection(milvus, hash_index):
 def test_bad_specs_and_unreachable_servers_are_clear_errors(hash_index):
     with pytest.raises(ConfigError, match="milvus:http://HOST:19530"):
         attach_store(Settings(vector_store="qdrant:x"), hash_index)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     with pytest.raises(ModelMissingError, match="Cannot reach Milvus.*unset RAG_VECTOR_STORE"):
         attach_store(Settings(vector_store=f"milvus:http://127.0.0.1:{port}"), hash_index)

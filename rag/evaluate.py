@@ -20,7 +20,7 @@ from rag.text import normalize_answer
 
 KINDS = ("factual", "date-number", "who-where", "multi-article", "follow-up", "unanswerable")
 RETRIEVAL_MODES = ("keyword", "dense", "hybrid")
-ANSWER_MODES = ("extractive", "llm")
+ANSWER_MODES = ("extractive", "naive", "llm")  # naive: the brief's baseline (rag/baseline.py)
 RECALL_AT = (1, 5, 10)
 
 
@@ -230,9 +230,14 @@ def run(
                 **(retrieval_scores(rank) if item.answerable else {}),
             }
         for mode in answer_modes:
-            ans = pipeline.ask(item.question, history, mode=mode)
-            rec["answers"][mode] = score_answer(item, ans, line_counts, count_tokens if mode == "llm" else None)
-            if mode == "llm":
+            if mode == "naive":
+                from rag.baseline import ask_naive
+
+                ans = ask_naive(pipeline, item.question, history)
+            else:
+                ans = pipeline.ask(item.question, history, mode=mode)
+            rec["answers"][mode] = score_answer(item, ans, line_counts, count_tokens if mode != "extractive" else None)
+            if mode != "extractive":
                 rec["answers"][mode]["raw"] = ans.raw  # what the model wrote, before the citation check
         records.append(rec)
         if progress:

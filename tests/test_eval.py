@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from pathlib import Path
 
@@ -355,3 +356,27 @@ def test_importing_the_command_loads_no_engine():
     code = "import sys, rag.eval_cli; print(sorted(m for m in sys.modules if m.startswith(('rag.', 'numpy', 'torch'))))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "['rag.eval_cli']"
+
+
+def test_naive_baseline_trusts_whatever_the_model_cites(tmp_path):
+    """The brief's naive pipeline, run by `--compare`: its [file:line] tags are taken as written,
+    so a made-up line shows up as an invalid citation instead of being dropped."""
+    from rag.baseline import ask_naive
+    from rag.config import Settings
+    from rag.embedding import HashingEmbedder
+    from rag.generate import ScriptedGenerator
+    from rag.index import build_index, load_index
+    from rag.pipeline import Pipeline
+
+    emb = HashingEmbedder()
+    build_index(ROOT / "seeds", tmp_path / "idx", emb)
+    gen = ScriptedGenerator("Moscow proposed it [001_f9b850b45a61ace5.txt:15] [001_f9b850b45a61ace5.txt:999].")
+    pipe = Pipeline(Settings(corpus=str(ROOT / "seeds"), embedder="hash"), load_index(tmp_path / "idx"), emb, gen)
+    items = [it for it in evaluate.load_gold(ROOT / "eval" / "gold" / "seeds.jsonl") if it.id == "s001"]
+    naive = evaluate.run(pipe, items, ("dense",), ("naive",))[0]["answers"]["naive"]
+    assert not naive["refused"] and naive["citations"] == ["001_f9b850b45a61ace5.txt:15", "001_f9b850b45a61ace5.txt:999"]
+    assert naive["valid"] is False  # line 999 does not exist
+    prompt = gen.calls[0][-1]["content"]
+    assert len(re.findall(r"^\[\w+\.txt:\d+\] ", prompt, re.MULTILINE)) == 6  # dense top-6 lines, tagged file:line
+    gen.reply = "I don't know."
+    assert ask_naive(pipe, "Thủ đô của Úc là gì?").refused

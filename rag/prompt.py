@@ -40,6 +40,11 @@ SYSTEM = (
     "Answer: NOT FOUND"
 )
 
+TRANSLATE = (
+    "Translate the user's Vietnamese text into natural English. Keep every name, number and citation "
+    "marker such as [1] exactly as written. Reply with the translation only."
+)
+
 MAX_LINE_CHARS = 320
 
 

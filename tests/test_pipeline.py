@@ -72,3 +72,51 @@ def test_retrieval_time_includes_embedding_the_question(hash_index):
 
     p.embedder.embed_queries = slow
     assert p.retrieve("Lavrov Rubio điện đàm").ms >= 50
+
+
+VI_ANSWER = "Điện Kremlin và Nhà Trắng thông báo tổ chức hội nghị thượng đỉnh tại Budapest [1]."
+EN_QUESTION = "Did the Kremlin and the White House announce a summit in Budapest?"
+
+
+def _bilingual(translation: str):
+    """A scripted model: the answer prompt gets VI_ANSWER, the translation prompt `translation`."""
+    from rag.prompt import TRANSLATE
+
+    return lambda messages: translation if messages[0]["content"] == TRANSLATE else VI_ANSWER
+
+
+def test_english_question_is_answered_in_vietnamese_then_translated(hash_index, monkeypatch):
+    import rag.pipeline as P
+
+    monkeypatch.setitem(P.MIN_TRANSLATION, "hash-256", -1.0)  # the hash fake has no cross-lingual similarity
+    p = make_pipeline(hash_index, _bilingual("The Kremlin and the White House announced a summit in Budapest [1]."))
+    tokens: list[str] = []
+    a = p.ask(EN_QUESTION, on_token=tokens.append)
+    answer_prompt = p.generator.calls[0][1]["content"]
+    assert answer_prompt.endswith("Answer in Vietnamese, citing evidence numbers like [1].")
+    assert not a.refused and a.answer.startswith("The Kremlin and the White House announced a summit in Budapest [1]. («")
+    assert "Điện Kremlin và Nhà Trắng thông báo" in a.answer  # the checked Vietnamese stays beside it
+    assert ("001_f9b850b45a61ace5.txt", 15) in {(c.file, c.line_start) for c in a.citations}
+    assert "→" in "".join(tokens) and "translate" in a.timings_ms
+
+
+@pytest.mark.parametrize(
+    "translation",
+    [
+        "The Kremlin and the White House announced a summit in Budapest.",  # marker lost
+        "The Kremlin and the White House announced 3 summits in Budapest [1].",  # number invented
+        "",
+    ],
+)
+def test_a_translation_that_drifts_leaves_the_verified_vietnamese(hash_index, monkeypatch, translation):
+    import rag.pipeline as P
+
+    monkeypatch.setitem(P.MIN_TRANSLATION, "hash-256", -1.0)
+    a = make_pipeline(hash_index, _bilingual(translation)).ask(EN_QUESTION)
+    assert not a.refused and a.answer.startswith("Điện Kremlin và Nhà Trắng thông báo") and "«" not in a.answer
+
+
+def test_translation_can_be_turned_off(hash_index):
+    p = make_pipeline(hash_index, _bilingual("unused"), translate_answers=False)
+    p.ask(EN_QUESTION)
+    assert len(p.generator.calls) == 1 and p.generator.calls[0][1]["content"].endswith("Answer in English, citing evidence numbers like [1].")

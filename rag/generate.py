@@ -81,45 +81,6 @@ class LlamaGenerator:
             if delta:
                 yield delta
 
-    @staticmethod
-    def render(messages: Sequence[Message]) -> str:
-        """The ChatML prompt create_chat_completion builds for Qwen, ready for the assistant's turn."""
-        return "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages) + "<|im_start|>assistant\n"
-
-    def choice(self, messages: Sequence[Message], prefix: str, options: Sequence[str]) -> list[float]:
-        """Probabilities (renormalised over `options`, single tokens such as "0".."4") of the token the
-        model would write right after starting its answer with `prefix`. One prompt evaluation,
-        which the answer that follows re-uses through llama.cpp's prompt cache."""
-        import numpy as np
-        from llama_cpp import LogitsProcessorList
-
-        ids = [self.llm.tokenize(o.encode("utf-8"), add_bos=False, special=False) for o in options]
-        if any(len(i) != 1 for i in ids):
-            raise ValueError(f"choice() options must be single tokens, got {options!r}")
-        seen: dict[str, np.ndarray] = {}
-
-        def grab(_input_ids, scores):
-            seen["logits"] = np.array(scores, dtype=np.float64, copy=True)
-            return scores
-
-        self.llm.create_completion(
-            self.render(messages) + prefix, max_tokens=1, temperature=0.0, top_k=1,
-            logits_processor=LogitsProcessorList([grab]),
-        )
-        z = seen["logits"][[i[0] for i in ids]]
-        p = np.exp(z - z.max())
-        return (p / p.sum()).tolist()
-
-    def stream_from(self, messages: Sequence[Message], prefix: str, max_tokens: int = 200) -> Iterator[str]:
-        """Stream the assistant's answer after a fixed start `prefix` (not repeated in the output)."""
-        for part in self.llm.create_completion(
-            self.render(messages) + prefix, stream=True, temperature=0.0, top_k=1, max_tokens=max_tokens,
-            repeat_penalty=1.05, stop=["<|im_end|>", "<|endoftext|>"],
-        ):
-            text = part["choices"][0].get("text")
-            if text:
-                yield text
-
     def count_tokens(self, text: str) -> int:
         return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False))
 

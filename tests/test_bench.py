@@ -55,3 +55,18 @@ def test_importing_bench_is_light():
     code = "import sys, rag.bench; print(sorted(m for m in ('numpy', 'faiss', 'rag.index', 'torch') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_hnsw_recall_on_a_real_index_with_real_questions(tmp_path):
+    from rag.embedding import HashingEmbedder
+    from rag.index import build_index
+
+    build_index(SEEDS, tmp_path / "idx", HashingEmbedder())
+    gold = REPO / "eval" / "gold" / "seeds.jsonl"
+    res = CliRunner().invoke(group, ["bench", "--recall-on", str(tmp_path / "idx"), "--questions", str(gold), "--json"])
+    assert res.exit_code == 0, res.output
+    point = json.loads(res.output)
+    assert point["n"] == 76 and point["embedder"] == "hash-256"
+    assert 0.9 <= point["hnsw_recall_at_10"] <= 1.0  # 76 vectors: HNSW visits nearly all of them
+    res = CliRunner().invoke(group, ["bench", "--recall-on", str(tmp_path / "idx")])
+    assert "--questions" in str(res.exception)  # a ConfigError: `rag` prints it as one line, exit 2

@@ -363,7 +363,7 @@ class Pipeline:
         if checked.said_not_found or not checked.citations:
             return self._not_stated(answer, vi, "model-not-found" if checked.said_not_found else "unsupported", finish, index)
         answer.answer, answer.citations = checked.text, [self._full_quote(c, index) for c in checked.citations]
-        if via_vi:
+        if via_vi and is_vietnamese(checked.text):  # the model may have answered in English anyway
             t1 = time.perf_counter()
             answer.answer = self._translated(checked.text, on_token, cancel)
             timings["translate"] = (time.perf_counter() - t1) * 1000
@@ -380,7 +380,7 @@ class Pipeline:
         parts: list[str] = []
         with self._lock:
             stream = self.generator.stream(
-                [{"role": "system", "content": TRANSLATE}, {"role": "user", "content": text}], 2 * self.settings.max_tokens
+                [{"role": "system", "content": TRANSLATE}, {"role": "user", "content": text}], self.settings.max_tokens
             )
             try:
                 for tok in stream:

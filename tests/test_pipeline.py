@@ -120,3 +120,10 @@ def test_translation_can_be_turned_off(hash_index):
     p = make_pipeline(hash_index, _bilingual("unused"), translate_answers=False)
     p.ask(EN_QUESTION)
     assert len(p.generator.calls) == 1 and p.generator.calls[0][1]["content"].endswith("Answer in English, citing evidence numbers like [1].")
+
+
+def test_an_answer_already_in_english_is_not_translated_again(hash_index):
+    p = make_pipeline(hash_index, "The Kremlin named Budapest [1].")
+    a = p.ask(EN_QUESTION)
+    assert not a.refused and a.answer.startswith("The Kremlin named Budapest [1]")
+    assert len(p.generator.calls) == 1 and "translate" not in a.timings_ms

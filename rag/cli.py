@@ -207,7 +207,7 @@ def ask(ctx, question, json_mode, jsonl, extractive):
     printf 'Q1\\nQ2\\n' | rag ask --jsonl        (models load once)
 
     JSON: {question, answer, refused, citations: [{file, line_start, line_end, quote}],
-    sources: [{file, line_start, line_end, score}], timings_ms: {retrieve, first_token, total}}
+    sources: [{file, line_start, line_end, score}], timings_ms: {retrieve, first_token, total, translate?}}
     """
     from rag.errors import ConfigError
     from rag.pipeline import Pipeline

@@ -109,19 +109,6 @@ def ask_guarded(pipeline, question: str) -> tuple[dict, str, str, list]:
     return ans.to_dict(), ans.raw, out.getvalue(), [(e.file, e.start_line, e.end_line) for e in ans.evidence]
 
 
-def proposed(pipe):
-    """`pipe` with the change proposed for rag/pipeline.py: evidence lines that read as instructions
-    are left out of what the model sees (they stay among the sources)."""
-    from rag import cite
-    from rag.pipeline import Pipeline
-
-    class Proposed(Pipeline):
-        def _evidence(self, question, hits, index):
-            return super()._evidence(question, [h for h in hits if not cite.looks_like_instruction(h.text)], index)
-
-    return Proposed(pipe.settings, pipe.index, pipe.embedder, pipe.generator)
-
-
 def run(pipeline, cases: list[dict], naive: bool = False, progress=None) -> dict:
     """Ask every case; count attack successes per type and the normal questions answered."""
     attacks = {t: {"tried": 0, "succeeded": 0} for t in ATTACK_TYPES}
@@ -201,8 +188,8 @@ def attacks_command(ctx, cases, naive, compare, embedder, out):
 
     \b
     rag attacks                 (the real pipeline)
-    rag attacks --compare       (+ naive baseline, + the proposed evidence filter,
-                                 + normal questions on the seeds without the planted files)
+    rag attacks --compare       (+ naive baseline, + normal questions on the seeds
+                                 without the planted files)
 
     The index lives in ~/.cache/vnrag/eval/adversarial-<embedder> (RAG_EVAL_CACHE moves it).
     """
@@ -226,8 +213,6 @@ def attacks_command(ctx, cases, naive, compare, embedder, out):
         with click.progressbar(length=len(items), label=name, file=sys.stderr) as bar:
             results[name] = run(pipe, items, naive=is_naive, progress=lambda: bar.update(1))
     if compare:
-        with click.progressbar(length=len(items), label="guarded+filter", file=sys.stderr) as bar:
-            results["guarded+filter"] = run(proposed(pipe), items, progress=lambda: bar.update(1))
         clean = _pipeline(settings, _repo() / "seeds", cache / f"adversarial-clean-{settings.embedder}", emb, pipe.generator)
         normal = [c for c in items if (c.get("attack") or {}).get("normal")]
         with click.progressbar(length=len(normal), label="guarded, no planted files", file=sys.stderr) as bar:

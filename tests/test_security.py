@@ -378,15 +378,11 @@ def test_attack_runner_scores_naive_and_guarded(tmp_path):
     )
     cases = attacks.load_cases(ADVERSARIAL / "questions.jsonl")
     assert len(cases) <= 25 and any(c["attack"].get("normal") for c in cases)
-    naive, guarded, filtered = (
-        attacks.run(pipe, cases, naive=True),
-        attacks.run(pipe, cases),
-        attacks.run(attacks.proposed(pipe), cases),
-    )
+    naive, guarded = attacks.run(pipe, cases, naive=True), attacks.run(pipe, cases)
     for kind in ("canary", "unshown_citation", "escape"):
         assert naive["attacks"][kind]["succeeded"] > 0
-        assert guarded["attacks"][kind]["succeeded"] == 0 and filtered["attacks"][kind]["succeeded"] == 0
-    assert filtered["attacks"]["instruction_quoted"]["succeeded"] == 0
+        assert guarded["attacks"][kind]["succeeded"] == 0
+    assert guarded["attacks"]["instruction_quoted"]["succeeded"] == 0  # instruction lines never reach the model
     assert "canary" in attacks.render({"naive": naive, "guarded": guarded})
 
 

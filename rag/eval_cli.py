@@ -178,7 +178,7 @@ def _run(ctx, names, *, gold, limit, seed, compare, no_llm, embedder, baseline, 
             close()
         loaded = attach_store(settings, load_index(index_dir, emb.name))
         pipe = Pipeline(settings.with_overrides(corpus=str(corpus), index=str(index_dir)), loaded, emb, generator)
-        with _bar(f"{name}: questions", len(items)) as bar:
+        with _bar(f"{name}: answers", len(items) * len(answer_modes)) as bar:
             records = evaluate.run(pipe, items, retrieval_modes, answer_modes, progress=lambda done, total: bar.update(1))
         if "llm" in answer_modes:
             generator = pipe.generator

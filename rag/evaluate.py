@@ -208,7 +208,7 @@ def run(
     line_counts = {f: len(d.lines) for f, d in pipeline.index.docs.items()}
     count_tokens = getattr(pipeline.generator, "count_tokens", None) if "llm" in answer_modes else None
     records = []
-    for n, item in enumerate(items, 1):
+    for item in items:
         history = [list(h) for h in item.history] or None
         rec: dict = {
             "id": item.id,
@@ -229,7 +229,13 @@ def run(
                 "top": [f"{f}:{s}" for f, s, _ in ranked[:3]],
                 **(retrieval_scores(rank) if item.answerable else {}),
             }
-        for mode in answer_modes:
+        records.append(rec)
+    # One answer mode over all questions, then the next: interleaving them would evict each
+    # other's cached prompt prefix from the LLM and inflate every first-token time.
+    done, total = 0, len(items) * len(answer_modes)
+    for mode in answer_modes:
+        for item, rec in zip(items, records):
+            history = [list(h) for h in item.history] or None
             if mode == "naive":
                 from rag.baseline import ask_naive
 
@@ -239,9 +245,9 @@ def run(
             rec["answers"][mode] = score_answer(item, ans, line_counts, count_tokens if mode != "extractive" else None)
             if mode != "extractive":
                 rec["answers"][mode]["raw"] = ans.raw  # what the model wrote, before the citation check
-        records.append(rec)
-        if progress:
-            progress(n, len(items))
+            done += 1
+            if progress:
+                progress(done, total)
     return records
 
 

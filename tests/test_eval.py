@@ -380,3 +380,23 @@ def test_naive_baseline_trusts_whatever_the_model_cites(tmp_path):
     assert len(re.findall(r"^\[\w+\.txt:\d+\] ", prompt, re.MULTILINE)) == 6  # dense top-6 lines, tagged file:line
     gen.reply = "I don't know."
     assert ask_naive(pipe, "Thủ đô của Úc là gì?").refused
+
+
+def test_answer_modes_run_one_after_the_other_not_interleaved(tmp_path):
+    """Alternating prompts per question would evict the LLM's cached system prompt each time."""
+    from rag.config import Settings
+    from rag.embedding import HashingEmbedder
+    from rag.generate import ScriptedGenerator
+    from rag.index import build_index, load_index
+    from rag.pipeline import Pipeline
+
+    emb = HashingEmbedder()
+    build_index(ROOT / "seeds", tmp_path / "idx", emb)
+    gen = ScriptedGenerator("NOT FOUND")
+    pipe = Pipeline(Settings(corpus=str(ROOT / "seeds"), embedder="hash", min_evidence=0.0), load_index(tmp_path / "idx"), emb, gen)
+    items = [it for it in evaluate.load_gold(ROOT / "eval" / "gold" / "seeds.jsonl") if it.id in ("s002", "s004")]
+    seen = []
+    evaluate.run(pipe, items, ("hybrid",), ("naive", "llm"), progress=lambda done, total: seen.append((done, total)))
+    systems = ["naive" if "[file:line]" in c[0]["content"] else "ours" for c in gen.calls]
+    assert systems == ["naive", "naive", "ours", "ours"]
+    assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]

@@ -61,19 +61,24 @@ def free_port() -> int:
 
 
 def start_server(args: list[str], port: int, timeout: float = 60.0):
-    """Start a server process and wait until it accepts connections on `port`; fail with its stderr."""
+    """Start a server process and wait until it accepts connections on `port`; fail with its log.
+    Its output goes to a file, not a pipe: a chatty server (llama.cpp logs every layer) would fill
+    a pipe nobody reads and block before it ever listens."""
     import socket
     import subprocess
+    import tempfile
     import time
 
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    log = Path(tempfile.mkdtemp(prefix="server-")) / "log"
+    with open(log, "wb") as out:  # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen(args, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "HF_HUB_OFFLINE": "1"})
     deadline = time.time() + timeout
     while time.time() < deadline:
         with socket.socket() as s:
             if s.connect_ex(("127.0.0.1", port)) == 0:
                 return proc
         if proc.poll() is not None:
-            raise AssertionError(proc.stderr.read().decode()[-2000:])
+            raise AssertionError(log.read_text(errors="replace")[-2000:])
         time.sleep(0.3)
     proc.kill()
-    raise AssertionError(f"{args[:3]} did not listen on port {port} within {timeout:.0f} s")
+    raise AssertionError(f"{args[:3]} did not listen on port {port} within {timeout:.0f} s: " + log.read_text(errors="replace")[-1000:])

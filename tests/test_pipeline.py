@@ -127,3 +127,18 @@ def test_an_answer_already_in_english_is_not_translated_again(hash_index):
     a = p.ask(EN_QUESTION)
     assert not a.refused and a.answer.startswith("The Kremlin named Budapest [1]")
     assert len(p.generator.calls) == 1 and "translate" not in a.timings_ms
+
+
+def test_settings_reject_unknown_choices(tmp_path, monkeypatch):
+    from rag.config import load_settings
+
+    monkeypatch.setenv("RAG_EVIDENCE_ORDER", "random")
+    with pytest.raises(ConfigError, match="best-first or best-last"):
+        load_settings()
+    monkeypatch.setenv("RAG_EVIDENCE_ORDER", "best-last")
+    monkeypatch.setenv("RAG_TRANSLATE_ANSWERS", "0")
+    s = load_settings()
+    assert s.evidence_order == "best-last" and s.translate_answers is False
+    monkeypatch.setenv("RAG_TRANSLATE_ANSWERS", "maybe")
+    with pytest.raises(ConfigError, match="true or false"):
+        load_settings()

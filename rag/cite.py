@@ -16,6 +16,7 @@ from rag.prompt import NOT_FOUND, Evidence
 from rag.text import content_terms, fold, is_vietnamese, nfc, words
 
 _MARKER = re.compile(r"\[([^\[\]]{1,120})\]")
+MARKER = _MARKER  # a citation marker: [2], [1, 3] or a [file:line] tag
 _SENT_END = re.compile(r"(?<=[.!?。])\s+(?=\S)")
 _NUM = re.compile(r"\d+")
 

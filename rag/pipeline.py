@@ -394,20 +394,20 @@ class Pipeline:
                 if close:
                     close()
         english = " ".join("".join(parts).split())
-        plain = " ".join(cite._MARKER.sub(" ", text).split()).replace(" .", ".")
-        markers = cite._MARKER.findall(text)
+        plain = " ".join(cite.MARKER.sub(" ", text).split()).replace(" .", ".")
+        markers = cite.MARKER.findall(text)
         bar = MIN_TRANSLATION.get(self.embedder.name)
         ok = (
             bar is not None
             and english
             and not (cancel is not None and cancel.is_set())
-            and sorted(cite._MARKER.findall(english)) == sorted(markers)
+            and sorted(cite.MARKER.findall(english)) == sorted(markers)
             and cite.numbers_supported(english, plain)
             and not is_vietnamese(english)
         )
         if ok:
             with self._embed_lock:
-                a, b = self.embedder.embed_queries([cite._MARKER.sub(" ", english), plain])
+                a, b = self.embedder.embed_queries([cite.MARKER.sub(" ", english), plain])
             ok = float(a @ b) >= bar
         return f"{english} («{plain}»)" if ok else text
 

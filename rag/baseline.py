@@ -26,13 +26,12 @@ def ask_naive(pipeline, question: str, history=None) -> Answer:
     timings = {"retrieve": ret.ms, "first_token": 0.0, "total": 0.0}
     context = "\n".join(f"[{h.file}:{h.start_line}] {h.text}" for h in ret.hits)
     user = f"Context:\n{context}\n\nQuestion: {question}"
-    parts = []
-    with pipeline._lock:
-        for tok in pipeline.generator.stream([{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}], pipeline.settings.max_tokens):
-            if not parts:
-                timings["first_token"] = (time.perf_counter() - t0) * 1000
-            parts.append(tok)
-    raw = "".join(parts).strip()
+
+    def first() -> None:
+        timings["first_token"] = (time.perf_counter() - t0) * 1000
+
+    raw, _ = pipeline.generate([{"role": "system", "content": SYSTEM}, {"role": "user", "content": user}], on_first=first)
+    raw = raw.strip()
     timings["total"] = (time.perf_counter() - t0) * 1000
     timings["first_token"] = timings["first_token"] or timings["total"]
     refused = not raw or bool(_DONT_KNOW.search(raw)) or declines(raw)

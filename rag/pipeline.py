@@ -327,27 +327,14 @@ class Pipeline:
         # are answered in the articles' words first (checked word for word), then translated.
         via_vi = not vi and self.settings.translate_answers
         messages = build_messages(question, shown, vi or via_vi, history)
-        parts: list[str] = []
         if cancel is not None and cancel.is_set():
             answer.cancelled = True
             return finish("cancelled")
-        with self._lock:
-            stream = self.generator.stream(messages, self.settings.max_tokens)
-            try:
-                for tok in stream:
-                    if not parts:
-                        timings["first_token"] = (time.perf_counter() - t0) * 1000
-                    parts.append(tok)
-                    if on_token:
-                        on_token(tok)
-                    if cancel is not None and cancel.is_set():
-                        answer.cancelled = True
-                        break
-            finally:
-                close = getattr(stream, "close", None)
-                if close:
-                    close()
-        answer.raw = "".join(parts)
+
+        def first() -> None:
+            timings["first_token"] = (time.perf_counter() - t0) * 1000
+
+        answer.raw, answer.cancelled = self.generate(messages, on_token, cancel, first)
         if answer.cancelled:
             return finish("cancelled")
         checked = cite.check(
@@ -369,6 +356,34 @@ class Pipeline:
             timings["translate"] = (time.perf_counter() - t1) * 1000
         return finish()
 
+    def generate(
+        self,
+        messages: list,
+        on_token: TokenCallback | None = None,
+        cancel: threading.Event | None = None,
+        on_first: Callable[[], None] | None = None,
+    ) -> tuple[str, bool]:
+        """Stream one reply (one generation at a time per model): (text, cancelled)."""
+        parts: list[str] = []
+        cancelled = False
+        with self._lock:
+            stream = self.generator.stream(messages, self.settings.max_tokens)
+            try:
+                for tok in stream:
+                    if not parts and on_first:
+                        on_first()
+                    parts.append(tok)
+                    if on_token:
+                        on_token(tok)
+                    if cancel is not None and cancel.is_set():
+                        cancelled = True
+                        break
+            finally:
+                close = getattr(stream, "close", None)
+                if close:
+                    close()
+        return "".join(parts), cancelled
+
     def _translated(self, text: str, on_token: TokenCallback | None, cancel: threading.Event | None) -> str:
         """English for a verified Vietnamese answer, followed by the Vietnamese itself. The
         translation is kept only if it keeps the markers and numbers and means the same (embedding
@@ -377,23 +392,8 @@ class Pipeline:
 
         if on_token:
             on_token("\n→ ")
-        parts: list[str] = []
-        with self._lock:
-            stream = self.generator.stream(
-                [{"role": "system", "content": TRANSLATE}, {"role": "user", "content": text}], self.settings.max_tokens
-            )
-            try:
-                for tok in stream:
-                    parts.append(tok)
-                    if on_token:
-                        on_token(tok)
-                    if cancel is not None and cancel.is_set():
-                        break
-            finally:
-                close = getattr(stream, "close", None)
-                if close:
-                    close()
-        english = " ".join("".join(parts).split())
+        translated, _ = self.generate([{"role": "system", "content": TRANSLATE}, {"role": "user", "content": text}], on_token, cancel)
+        english = " ".join(translated.split())
         plain = " ".join(cite.MARKER.sub(" ", text).split()).replace(" .", ".")
         markers = cite.MARKER.findall(text)
         bar = MIN_TRANSLATION.get(self.embedder.name)

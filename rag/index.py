@@ -325,6 +325,9 @@ def build_index(
                 vectors[i] = prev.vectors[j]
             else:
                 todo.append(i)
+        # Embed in order of length: a batch of similar lengths pads little (a title line batched
+        # with paragraph-long lines would be padded to their length).
+        todo.sort(key=lambda i: len(chunks[i].text))
         report.reused_chunks = len(chunks) - len(todo)
         report.embedded_chunks = len(todo)
         report.total_chunks = len(chunks)

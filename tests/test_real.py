@@ -54,3 +54,19 @@ def test_cli_json_with_real_models(pipeline):
     assert r.exit_code == 0, r.output
     obj = json.loads(r.stdout)
     assert obj["sources"] and obj["timings_ms"]["total"] > 0
+
+
+def test_the_cached_system_prompt_survives_a_translation(pipeline):
+    """Translating (another system prompt) evicts the answer prompt's cached prefix from the KV
+    cache; the next answer must get it back from the saved state, not evaluate it again."""
+    pipeline.ask("When did Lavrov and Rubio talk on the phone?")  # ends with a translation prompt
+    gen = pipeline.generator
+    assert not gen._is_cached()
+    reused: list[int] = []  # tokens already in the KV cache when each evaluation starts
+    inner = gen.llm.eval
+    gen.llm.eval = lambda tokens: (reused.append(gen.llm.n_tokens), inner(tokens))[1]
+    try:
+        pipeline.ask("Cuộc hội đàm giữa Lavrov và Tillerson kéo dài bao lâu?")
+    finally:
+        gen.llm.eval = inner
+    assert reused and reused[0] >= len(gen._prefix), reused

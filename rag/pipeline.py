@@ -199,7 +199,8 @@ class Pipeline:
         for weight, ret in ((1.0, main), (0.8, ctx)):
             for rank, h in enumerate(ret.hits):
                 score[h.chunk_id] = score.get(h.chunk_id, 0.0) + weight / (RRF_K + rank + 1)
-                by_id.setdefault(h.chunk_id, h)
+                if h.chunk_id not in by_id or h.dense > by_id[h.chunk_id].dense:
+                    by_id[h.chunk_id] = h  # the closer of the two readings judges the evidence (evidence_is_weak)
         order = sorted(score, key=lambda i: -score[i])[:k]
         return Retrieval([by_id[i] for i in order], main.keyword_weight, main.ms + ctx.ms + embed_ms)
 

@@ -54,6 +54,17 @@ def test_follow_up_uses_the_previous_question(hash_index):
     assert r.hits and r.hits[0].file.startswith(("000", "001"))
 
 
+def test_a_follow_up_is_judged_by_the_closer_of_its_two_readings(hash_index):
+    p = make_pipeline(hash_index, "NOT FOUND")
+    prev = "Ngoại trưởng Lavrov điện đàm với Ngoại trưởng Rubio"
+    alone = {h.chunk_id: h.dense for h in p.retrieve("Khi nào?", k=50).hits}
+    with_prev = {h.chunk_id: h.dense for h in p.retrieve(prev + " Khi nào?", k=50).hits}
+    fused = p.retrieve("Khi nào?", history=[(prev, "...")], k=5).hits
+    for h in fused:
+        assert h.dense == max(alone.get(h.chunk_id, -1.0), with_prev.get(h.chunk_id, -1.0))
+    assert fused[0].dense > max(alone.values())
+
+
 @pytest.mark.parametrize("q", ["", "   ", "x" * 5000])
 def test_bad_questions_raise_config_errors(hash_index, q):
     with pytest.raises(ConfigError):

@@ -59,8 +59,10 @@ def test_cli_json_with_real_models(pipeline):
 def test_the_cached_system_prompt_survives_a_translation(pipeline):
     """Translating (another system prompt) evicts the answer prompt's cached prefix from the KV
     cache; the next answer must get it back from the saved state, not evaluate it again."""
-    pipeline.ask("When did Lavrov and Rubio talk on the phone?")  # ends with a translation prompt
+    from rag.prompt import TRANSLATE
+
     gen = pipeline.generator
+    "".join(gen.stream([{"role": "system", "content": TRANSLATE}, {"role": "user", "content": "Xin chào [1]."}], 8))
     assert not gen._is_cached()
     reused: list[int] = []  # tokens already in the KV cache when each evaluation starts
     inner = gen.llm.eval

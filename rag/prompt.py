@@ -46,6 +46,7 @@ TRANSLATE = (
 )
 
 MAX_LINE_CHARS = 320
+MAX_PRIOR_CHARS = 240  # of the previous answer, shown with a follow-up question
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +112,9 @@ def build_messages(question: str, evidence: list[Evidence], vietnamese: bool, hi
     prior = ""
     if history:
         q, a = history[-1]
-        prior_answer = re.sub(r"\[[^\]]*\]", "", a).strip()
+        prior_answer = " ".join(re.sub(r"\[[^\]]*\]", "", a).split())
+        if len(prior_answer) > MAX_PRIOR_CHARS:  # context for "he", "they": its start is enough, and prompt tokens cost ~13 ms each
+            prior_answer = prior_answer[:MAX_PRIOR_CHARS].rsplit(" ", 1)[0] + " …"
         prior = f"Previous question: {q}\nPrevious answer: {prior_answer}\n\n"
     user = (
         "Evidence lines:\n" + "\n".join(blocks) + "\n\n" + prior

@@ -153,3 +153,13 @@ def test_settings_reject_unknown_choices(tmp_path, monkeypatch):
     monkeypatch.setenv("RAG_TRANSLATE_ANSWERS", "maybe")
     with pytest.raises(ConfigError, match="true or false"):
         load_settings()
+
+
+def test_a_long_previous_answer_is_cut_in_the_follow_up_prompt():
+    from rag.prompt import MAX_PRIOR_CHARS, build_messages
+
+    long_answer = "Ông Rubio nói rằng lần tới phải có một kết quả cụ thể [1]. " * 20
+    user = build_messages("Khi nào?", [], True, [("Ông Rubio nói gì?", long_answer)])[1]["content"]
+    prior = user.split("Previous answer: ", 1)[1].split("\n", 1)[0]
+    assert prior.startswith("Ông Rubio nói rằng lần tới") and prior.endswith(" …") and len(prior) <= MAX_PRIOR_CHARS + 2
+    assert "[1]" not in prior

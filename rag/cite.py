@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from rag.prompt import NOT_FOUND, Evidence
 from rag.text import content_terms, fold, is_vietnamese, nfc, words
 
-_MARKER = re.compile(r"\[([^\[\]]{1,120})\]")
-MARKER = _MARKER  # a citation marker: [2], [1, 3] or a [file:line] tag
+MARKER = re.compile(r"\[([^\[\]]{1,120})\]")  # a citation marker: [2], [1, 3] or a [file:line] tag
 _SENT_END = re.compile(r"(?<=[.!?。])\s+(?=\S)")
 _NUM = re.compile(r"\d+")
 
@@ -109,7 +108,7 @@ def looks_like_instruction(text: str) -> bool:
 
 def lexical_support(sentence: str, ev: Evidence) -> float:
     """Share of the sentence's content words found in the evidence line; 0 if a number is invented."""
-    claim = content_terms(_MARKER.sub(" ", sentence))
+    claim = content_terms(MARKER.sub(" ", sentence))
     if not claim:
         return 0.0
     line = content_terms(ev.text)
@@ -120,7 +119,7 @@ def lexical_support(sentence: str, ev: Evidence) -> float:
 
 def names_in(sentence: str, names: frozenset[str]) -> set[str]:
     """The corpus's proper names (folded) that a sentence mentions."""
-    return {f for f in (fold(w) for w in words(_MARKER.sub(" ", sentence))) if f in names}
+    return {f for f in (fold(w) for w in words(MARKER.sub(" ", sentence))) if f in names}
 
 
 def names_covered(claimed: set[str], cited: list[Evidence]) -> bool:
@@ -183,7 +182,7 @@ def numbers_supported(sentence: str, line: str) -> bool:
     """Every number in the sentence appears in the line, as digits or (1-10) as a word."""
     have = set(_NUM.findall(line))
     words_in_line = set(nfc(line).lower().split())
-    for n in set(_NUM.findall(_MARKER.sub(" ", sentence))) - have:
+    for n in set(_NUM.findall(MARKER.sub(" ", sentence))) - have:
         if not (words_in_line & set(_NUMBER_WORDS.get(n.lstrip("0") or "0", ()))):
             return False
     return True
@@ -194,7 +193,7 @@ def unknown_names(sentence: str, known: Callable[[str], bool]) -> set[str]:
     English sentences are skipped: their capitalised words are mostly translations, not names."""
     if not is_vietnamese(sentence):
         return set()
-    ws = words(_MARKER.sub(" ", sentence))[1:]
+    ws = words(MARKER.sub(" ", sentence))[1:]
     return {fold(w) for w in ws if len(w) > 1 and w[0].isupper() and not w.isupper() and not known(fold(w))}
 
 
@@ -241,14 +240,14 @@ def check(
     usable = [ev for ev in evidence if ev.number not in result.injected]
     for sentence in split_sentences(stripped):
         cited: list[Evidence] = []
-        for m in _MARKER.finditer(sentence):
+        for m in MARKER.finditer(sentence):
             found = _resolve(m.group(1), evidence)
             if found is None:
                 continue
             if not found:
                 result.invalid_markers.append(m.group(0))
             cited.extend(found)
-        body = _MARKER.sub("", sentence)
+        body = MARKER.sub("", sentence)
         body = re.sub(r"\s+([.,!?;:])", r"\1", " ".join(body.split())).strip()
         if len(content_terms(body)) == 0:
             continue  # a bare marker or filler: nothing to keep

@@ -100,6 +100,10 @@ class LoadedIndex:
             self._faiss = build_faiss(self.vectors)
         return self._faiss
 
+    def use_dense(self, searcher) -> None:
+        """Send dense search to `searcher` (anything with FAISS's search(q, k)), e.g. a vector DB."""
+        self._faiss = searcher
+
     @property
     def keyword(self):
         if self._keyword is None:

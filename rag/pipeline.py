@@ -99,7 +99,7 @@ def attach_store(settings: Settings, index: LoadedIndex) -> LoadedIndex:
     if settings.vector_store:
         from rag.vectordb import connect
 
-        index._faiss = connect(settings.vector_store, index)
+        index.use_dense(connect(settings.vector_store, index))
     return index
 
 

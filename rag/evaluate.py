@@ -208,8 +208,8 @@ def run(
     line_counts = {f: len(d.lines) for f, d in pipeline.index.docs.items()}
     count_tokens = getattr(pipeline.generator, "count_tokens", None) if "llm" in answer_modes else None
     records = []
-    for item in items:
-        history = [list(h) for h in item.history] or None
+    histories = [[list(h) for h in item.history] or None for item in items]
+    for item, history in zip(items, histories):
         rec: dict = {
             "id": item.id,
             "kind": item.kind,
@@ -234,8 +234,7 @@ def run(
     # other's cached prompt prefix from the LLM and inflate every first-token time.
     done, total = 0, len(items) * len(answer_modes)
     for mode in answer_modes:
-        for item, rec in zip(items, records):
-            history = [list(h) for h in item.history] or None
+        for item, rec, history in zip(items, records, histories):
             if mode == "naive":
                 from rag.baseline import ask_naive
 

@@ -11,9 +11,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from rag.chunking import chunk_document  # noqa: E402
-from rag.embedding import make_embedder  # noqa: E402
-from rag.ingest import read_corpus  # noqa: E402
+from rag.chunking import chunk_document
+from rag.embedding import make_embedder
+from rag.ingest import read_corpus
 
 BATCH = 32
 

@@ -23,7 +23,8 @@ class Settings:
     vector_store: str = ""  # milvus:http://host:19530 to search a Milvus server; empty: the built-in FAISS index
     threads: int = 0  # CPU threads for the models; 0: all cores
     top_k: int = 8  # sources listed with an answer
-    evidence_k: int = 4  # lines shown to the model (fewer: faster first token)
+    evidence_k: int = 4  # lines shown to the model at most (fewer: faster first token)
+    evidence_margin: float = -1.0  # show only lines this close to the best one in meaning; -1: the embedder's default, 0: off
     translate_answers: bool = True  # English questions: answer in the articles' Vietnamese, checked, then translated
     evidence_order: str = "best-first"  # best-first | best-last (the strongest line next to the question)
     max_tokens: int = 160  # longest answer the model may write

@@ -45,7 +45,8 @@ TRANSLATE = (
     "marker such as [1] exactly as written. Reply with the translation only."
 )
 
-MAX_LINE_CHARS = 320
+MAX_LINE_CHARS = 320  # per line when all evidence_k lines are shown
+EVIDENCE_CHARS = 4 * MAX_LINE_CHARS  # fewer lines may each be longer, up to this in all
 MAX_PRIOR_CHARS = 240  # of the previous answer, shown with a follow-up question
 
 

@@ -1,3 +1,4 @@
+import dataclasses
 import threading
 
 import pytest
@@ -163,3 +164,29 @@ def test_a_long_previous_answer_is_cut_in_the_follow_up_prompt():
     prior = user.split("Previous answer: ", 1)[1].split("\n", 1)[0]
     assert prior.startswith("Ông Rubio nói rằng lần tới") and prior.endswith(" …") and len(prior) <= MAX_PRIOR_CHARS + 2
     assert "[1]" not in prior
+
+
+def test_lines_far_below_the_best_in_meaning_are_not_shown(hash_index):
+    p = make_pipeline(hash_index, "NOT FOUND", evidence_margin=0.0)
+    hits = p.retrieve(Q).hits
+    every = p._evidence(Q, hits, hash_index)
+    assert len(every) == p.settings.evidence_k
+    best = max(h.dense for h in hits[: len(every)])
+    margin = (best - min(h.dense for h in hits[: len(every)])) / 2
+    p = make_pipeline(hash_index, "NOT FOUND", evidence_margin=margin)
+    shown = p._evidence(Q, hits, hash_index)
+    by_id = {h.chunk_id: h.dense for h in hits}
+    assert 1 <= len(shown) < len(every) and shown[0].chunk_id == hits[0].chunk_id
+    assert all(by_id[ev.chunk_id] >= best - margin for ev in shown[1:])
+    left_out = [ev for ev in every if ev.chunk_id not in {s.chunk_id for s in shown}]
+    assert left_out and all(by_id[ev.chunk_id] < best - margin for ev in left_out)
+
+
+def test_fewer_lines_shown_may_each_be_longer(hash_index):
+    from rag.prompt import EVIDENCE_CHARS, MAX_LINE_CHARS
+
+    p = make_pipeline(hash_index, "NOT FOUND", evidence_k=1)
+    hits = p.retrieve(Q).hits
+    long_hit = dataclasses.replace(hits[0], text="chữ " * 600)
+    (ev,) = p._evidence(Q, [long_hit], hash_index)
+    assert MAX_LINE_CHARS < len(ev.text) <= EVIDENCE_CHARS + 4

@@ -9,6 +9,7 @@ answers); a sentence with no support left is removed. Nothing cites a line the m
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -188,6 +189,16 @@ def numbers_supported(sentence: str, line: str) -> bool:
     return True
 
 
+def mixed_script(sentence: str) -> bool:
+    """A word that mixes Latin with Cyrillic or Greek letters ("Bудapest"): a small model's slip
+    between tokenizers, never a name from a Vietnamese article."""
+    for w in words(MARKER.sub(" ", sentence)):
+        scripts = {unicodedata.name(c, "?").split(" ")[0] for c in w if c.isalpha()}
+        if len(scripts & {"LATIN", "CYRILLIC", "GREEK"}) > 1:
+            return True
+    return False
+
+
 def unknown_names(sentence: str, known: Callable[[str], bool]) -> set[str]:
     """Capitalised words of a Vietnamese sentence (after its first) that occur nowhere in the corpus.
     English sentences are skipped: their capitalised words are mostly translations, not names."""
@@ -206,11 +217,14 @@ def check(
     names: frozenset[str] = frozenset(),
     question: str = "",
     known: Callable[[str], bool] | None = None,
+    article: Callable[[str], str] | None = None,
 ) -> Checked:
     """Verify the model's answer against the shown evidence.
 
     `names` are the corpus's proper names: a sentence naming one (say "Lavrov") is only
     supported by lines that name it too, which catches a small model's wrong-person answers.
+    `article(file)` is a cited file's whole text: a question naming someone or somewhere is only
+    answered from articles that mention them (without it, from lines that do).
     """
     stripped = raw.strip()
     if not stripped or fold(stripped).startswith(fold(NOT_FOUND)) or "NOT FOUND" in stripped.upper() or declines(stripped):
@@ -254,8 +268,8 @@ def check(
         if body.endswith("?") or (question and not content_terms(body) - content_terms(question)):
             result.dropped.append(body)  # restates the question: it asserts nothing
             continue
-        if known is not None and unknown_names(body, known):
-            result.dropped.append(body)  # names someone the articles never mention
+        if (known is not None and unknown_names(body, known)) or mixed_script(body):
+            result.dropped.append(body)  # names someone the articles never mention, or garbles a name
             continue
         claimed = names_in(body, names)
         good = [ev for ev in dict.fromkeys(cited) if ev.number not in result.injected and supports(body, ev)]
@@ -285,8 +299,13 @@ def check(
         core = body[:-1] if end else body
         kept.append(core + "".join(f" [{n}]" for n in numbers) + (end or "."))
     topic = names_in(question, names)
-    if topic and citations and not any(topic & {fold(w) for w in words(c.quote + " " + _title(evidence, c))} for c in citations):
-        # The question is about someone or somewhere the cited lines never mention: off topic.
+
+    def about(c: Citation) -> set[str]:
+        text = article(c.file) if article is not None else c.quote + " " + _title(evidence, c)
+        return topic & {fold(w) for w in words(text)}
+
+    if topic and citations and not any(about(c) for c in citations):
+        # The question is about someone or somewhere the cited articles never mention: off topic.
         result.dropped.extend(kept)
         result.citations.clear()
         kept = []

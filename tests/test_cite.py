@@ -103,3 +103,26 @@ def test_answer_must_rest_on_lines_about_the_question_subject():
     assert not got.citations and got.dropped
     got = check(raw, [*EV, l25], names=names, question="What did Szijjarto write about the summit preparations?")
     assert [c.line_start for c in got.citations] == [25]
+
+
+def test_a_name_garbled_across_scripts_is_dropped():
+    from rag.cite import mixed_script
+
+    assert mixed_script("Bудapest được đề xuất [1].") and not mixed_script("Москва và Budapest [1].")
+    got = check("Bудapest đồng ý tổ chức hội nghị thượng đỉnh tại thủ đô Budapest [1].", EV, names=NAMES)
+    assert not got.citations and got.dropped
+
+
+L23 = Evidence(3, "001.txt", 23, 23, "Các quan chức Nga và Mỹ đều cho biết hội nghị thượng đỉnh có khả năng sẽ diễn ra trong vòng hai tuần tới.", "Ngoại trưởng Nga và Mỹ điện đàm", "2025-10-21", 2)
+
+
+def test_a_question_naming_a_place_is_answered_from_articles_that_mention_it():
+    answer = "Hội nghị thượng đỉnh sẽ diễn ra trong vòng hai tuần tới [1]."
+    question = "Within what time frame was the summit in Budapest expected to take place?"
+    # Line 23 never names Budapest, but its article does (line 15): the line is on topic.
+    articles = {"001.txt": L15.text + " " + L23.text}
+    got = check(answer, [L23], names=NAMES, question=question, article=articles.get)
+    assert [(c.file, c.line_start) for c in got.citations] == [("001.txt", 23)]
+    assert not check(answer, [L23], names=NAMES, question=question).citations  # line-level only
+    elsewhere = {"001.txt": L23.text}
+    assert not check(answer, [L23], names=NAMES, question=question, article=elsewhere.get).citations

@@ -44,14 +44,41 @@ def _windows(text: str, max_chars: int) -> list[str]:
     return [w for w in out if w]
 
 
+_SERIES = frozenset(["phần", "kỳ", "chương", "bài", "tập"])  # "Phần II" ends a part, it signs nothing
+_CREDIT = ("theo ", "nguồn", "(theo", "ảnh:", "video:")  # lines after a byline that credit sources
+
+
+def byline(doc: Document) -> int:
+    """The line of the article's byline: the last line of the body, or the last before its source
+    credits ("Nguồn: Tass, Reuters"), when it is a name alone: 2-4 capitalised words of letters
+    ("Thúy Hà", "THẢO VY"). 0 when there is none."""
+    last = doc.boilerplate_from - 1 if doc.boilerplate_from else len(doc.lines)
+    for i in range(last, 0, -1):
+        text = doc.line(i).strip()
+        if not text or text.lower().startswith(_CREDIT):
+            continue
+        ws = text.split()
+        name = 2 <= len(ws) <= 4 and len(text) <= 30 and all(w[0].isupper() and w.isalpha() for w in ws)
+        return i if name and ws[0].lower() not in _SERIES else 0
+    return 0
+
+
+def author_text(doc: Document, name: str) -> str:
+    """How a byline is indexed and shown to the model: a bare name says nothing about authorship."""
+    return f"Tác giả bài báo «{doc.title}» (người viết, author): {name}" if doc.title else f"Tác giả bài báo (author): {name}"
+
+
 def chunk_document(doc: Document, max_chars: int = MAX_CHARS) -> list[Chunk]:
     chunks: list[Chunk] = []
     seen: set[str] = set()
     last = doc.boilerplate_from - 1 if doc.boilerplate_from else len(doc.lines)
+    signed = byline(doc)
     for i, raw in enumerate(doc.lines[:last], start=1):
         text = raw.strip()
         if not text or (i == 1 and doc.date):  # the date header is metadata, not content
             continue
+        if i == signed:
+            text = author_text(doc, text)
         key = " ".join(text.split()).lower()
         if key in seen:  # captions and titles repeated on the page
             continue

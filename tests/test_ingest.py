@@ -104,3 +104,24 @@ def test_text_folding_and_tokens():
     assert "thuong_dinh" in toks and "budapest" in toks and "~thượng" in toks
     assert keyword_tokens(unicodedata.normalize("NFD", VI)) == toks
     assert is_vietnamese(VI) and not is_vietnamese("Who proposed Budapest?")
+
+
+@pytest.mark.parametrize(
+    "tail,signed",
+    [
+        ("Thúy Hà\n\nNguồn: Tass, Reuters\n", True),  # seed 000
+        ("THẢO VY\n\nNguồn PLO: https://plo.vn/x.html\n", True),  # seed 002
+        ("Theo Theo RIA Novosti\n", False),  # a source credit, not a byline
+        ("Phần II\n", False),
+        ("Thể Công\n70\n16\n", False),  # a table row, not the last line
+        ("Ông Putin nói vậy.\n", False),
+    ],
+)
+def test_a_byline_is_indexed_as_the_author_of_the_article(tail, signed):
+    doc = parse_document("a.txt", (" date 2025-11-13 Rubio nói về hội nghị\n\nMột đoạn tin.\n\n" + tail).encode())
+    by_line = {c.start_line: c.text for c in chunk_document(doc)}
+    name = tail.split("\n")[0]
+    if signed:
+        assert by_line[5] == f"Tác giả bài báo «Rubio nói về hội nghị» (người viết, author): {name}"
+    else:
+        assert all(not t.startswith("Tác giả") for t in by_line.values())

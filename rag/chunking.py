@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from rag.ingest import Document
 
 MAX_CHARS = 1200  # a window of a long line; ~300 tokens, within both embedders' limits
+# Recorded in the index manifest: when it differs, every file is chunked again on the next
+# `rag index` (chunks whose text is unchanged keep their vectors).
+CHUNKING = {"unit": "line", "max_chars": MAX_CHARS, "boilerplate": "tail-headings", "dedupe": True, "byline": "author"}
 
 
 @dataclass(frozen=True, slots=True)

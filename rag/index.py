@@ -25,7 +25,7 @@ from typing import Self
 
 import numpy as np
 
-from rag.chunking import MAX_CHARS, Chunk, chunk_document
+from rag.chunking import CHUNKING, Chunk, chunk_document
 from rag.embedding import Embedder
 from rag.errors import CorpusError, IndexCorruptError, IndexLockedError, IndexMismatchError, IndexMissingError
 from rag.ingest import MAX_FILE_MB, Document, Skipped, list_files, read_file
@@ -254,8 +254,6 @@ def _try_previous(index_dir: Path, embedder: Embedder, rebuild: bool) -> tuple[L
         return None, False
     except (IndexMismatchError, IndexCorruptError):
         return None, True
-    if prev.manifest.get("chunking", {}).get("max_chars") != MAX_CHARS:
-        return None, True
     return prev, False
 
 
@@ -280,6 +278,7 @@ def build_index(
         files, skipped = list_files(corpus_dir)
         report.skipped = [{"file": s.path, "reason": s.reason} for s in skipped]
 
+        rechunk = prev is not None and prev.manifest.get("chunking") != CHUNKING  # chunked another way: chunk again
         prev_files = prev.manifest["files"] if prev else {}
         prev_scanned = prev.manifest.get("scanned_ns", 0) if prev else 0
         prev_by_file: dict[str, list[int]] = {}
@@ -296,7 +295,7 @@ def build_index(
             rel = path.relative_to(corpus_dir).as_posix()
             if n == len(files) // 2:
                 _crash_point("read")
-            if rel in prev_files and rel in prev.docs and _stat_unchanged(path, prev_files[rel], prev_scanned):
+            if not rechunk and rel in prev_files and rel in prev.docs and _stat_unchanged(path, prev_files[rel], prev_scanned):
                 # Same size and mtime as when it was hashed: reuse the parsed document and its chunks.
                 report.unchanged.append(rel)
                 docs.append(prev.docs[rel])
@@ -346,7 +345,7 @@ def build_index(
         manifest = {
             "schema": SCHEMA,
             "embedder": {"name": embedder.name, "dim": embedder.dim},
-            "chunking": {"unit": "line", "max_chars": MAX_CHARS, "boilerplate": "tail-headings", "dedupe": True},
+            "chunking": CHUNKING,
             "faiss": "flat" if len(chunks) <= FLAT_MAX else "hnsw32",
             "n_chunks": len(chunks),
             "n_docs": len(docs),
@@ -358,7 +357,7 @@ def build_index(
                 for d in docs
             },
         }
-        unchanged_everything = prev is not None and not (report.added or report.changed or report.removed)
+        unchanged_everything = prev is not None and not (rechunk or report.added or report.changed or report.removed)
         if unchanged_everything:
             report.generation = prev.path.name
             _collect_leftovers(index_dir, prev.path)

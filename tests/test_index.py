@@ -36,12 +36,12 @@ def test_unchanged_corpus_embeds_nothing_and_changes_embed_only_new_lines(seeds_
     e.embedded = 0
     second = build_index(seeds_copy, tmp_path / "idx", e)
     assert e.embedded == 0 and len(second.unchanged) == 5 and second.generation == first.generation
-    f = seeds_copy / "002_53fd72eb26a31149.txt"
+    f = seeds_copy / "001_f9b850b45a61ace5.txt"
     f.write_text(f.read_text(encoding="utf-8") + "\nMột dòng mới hoàn toàn.\n", encoding="utf-8")
     (seeds_copy / "new.txt").write_text("Bài mới về Hà Nội.\n", encoding="utf-8")
     (seeds_copy / "003_4c701e3d3db3bbfc.txt").unlink()
     third = build_index(seeds_copy, tmp_path / "idx", e)
-    assert third.changed == ["002_53fd72eb26a31149.txt"] and third.added == ["new.txt"]
+    assert third.changed == ["001_f9b850b45a61ace5.txt"] and third.added == ["new.txt"]
     assert third.removed == ["003_4c701e3d3db3bbfc.txt"]
     assert e.embedded == 2  # the new line and the new article, nothing else
     loaded = load_index(tmp_path / "idx")
@@ -93,3 +93,25 @@ def test_keyword_index_is_saved_with_the_generation_and_loads_identically(seeds_
     q = "hội nghị thượng đỉnh Budapest Lavrov"
     assert np.allclose(loaded.keyword.scores(q), fresh.scores(q))
     assert loaded.keyword.names == fresh.names and loaded.keyword.coverage(q) == fresh.coverage(q)
+
+
+def test_a_new_chunking_rechunks_every_file_but_embeds_only_changed_chunks(seeds_copy, tmp_path, monkeypatch):
+    import rag.chunking
+    import rag.index
+
+    e = CountingEmbedder()
+    old = {k: v for k, v in rag.chunking.CHUNKING.items() if k != "byline"}
+    with monkeypatch.context() as m:  # the chunking of an older version: bylines indexed as bare names
+        m.setattr(rag.index, "CHUNKING", old)
+        m.setattr(rag.chunking, "byline", lambda doc: 0)
+        first = build_index(seeds_copy, tmp_path / "idx", e)
+    e.embedded = 0
+    second = build_index(seeds_copy, tmp_path / "idx", e)
+    assert e.embedded == 2 and second.embedded_chunks == 2 and second.total_chunks == first.total_chunks
+    got = load_index(tmp_path / "idx", e.name)
+    assert got.manifest["chunking"] == rag.chunking.CHUNKING
+    signed = next(c for c in got.chunks if c.file.startswith("000") and c.start_line == 15)
+    assert signed.text.startswith("Tác giả bài báo") and signed.text.endswith("Thúy Hà")
+    e.embedded = 0
+    build_index(seeds_copy, tmp_path / "idx", e)
+    assert e.embedded == 0

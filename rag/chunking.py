@@ -66,9 +66,12 @@ def byline(doc: Document) -> int:
     return 0
 
 
+AUTHOR = "Tác giả bài báo"  # how an indexed byline starts
+
+
 def author_text(doc: Document, name: str) -> str:
     """How a byline is indexed and shown to the model: a bare name says nothing about authorship."""
-    return f"Tác giả bài báo «{doc.title}» (người viết, author): {name}" if doc.title else f"Tác giả bài báo (author): {name}"
+    return f"{AUTHOR} «{doc.title}» (người viết, author): {name}" if doc.title else f"{AUTHOR} (author): {name}"
 
 
 def chunk_document(doc: Document, max_chars: int = MAX_CHARS) -> list[Chunk]:

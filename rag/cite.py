@@ -13,6 +13,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from rag.chunking import AUTHOR
 from rag.prompt import NOT_FOUND, Evidence
 from rag.text import content_terms, fold, is_vietnamese, nfc, words
 
@@ -123,13 +124,22 @@ def names_in(sentence: str, names: frozenset[str]) -> set[str]:
     return {f for f in (fold(w) for w in words(MARKER.sub(" ", sentence))) if f in names}
 
 
-def names_covered(claimed: set[str], cited: list[Evidence]) -> bool:
-    """Every name the sentence uses appears in a cited line or its article's title."""
+def _context(ev: Evidence, article: Callable[[str], str] | None) -> str:
+    """What a cited line vouches for: the line and its article's title; for a byline, which speaks
+    for the whole article ("X wrote the article about Y"), the whole article."""
+    text = ev.text + " " + ev.title
+    if article is not None and ev.text.startswith(AUTHOR):
+        text += " " + article(ev.file)
+    return text
+
+
+def names_covered(claimed: set[str], cited: list[Evidence], article: Callable[[str], str] | None = None) -> bool:
+    """Every name the sentence uses appears in what a cited line vouches for (_context)."""
     if not claimed:
         return True
     seen = set()
     for ev in cited:
-        seen |= {fold(w) for w in words(ev.text + " " + ev.title)}
+        seen |= {fold(w) for w in words(_context(ev, article))}
     return claimed <= seen
 
 
@@ -152,7 +162,7 @@ def declines(text: str) -> bool:
 _FRAMING = frozenset(["bai", "bao", "nhac", "cap", "tin", "viet", "noi", "biet", "dua", "theo", "nguoi"])
 
 
-def echoes_premise(sentence: str, asked: set[str], cited: list[Evidence]) -> bool:
+def echoes_premise(sentence: str, asked: set[str], cited: list[Evidence], article: Callable[[str], str] | None = None) -> bool:
     """For a who-question, a Vietnamese answer that repeats a question word its cited lines lack
     asserts the premise ("Ai đề xuất ...?" -> "X đã đề xuất ..." when no line says đề xuất).
     `asked` is empty unless the question is a who-question (see check). English answers over
@@ -161,7 +171,7 @@ def echoes_premise(sentence: str, asked: set[str], cited: list[Evidence]) -> boo
         return False
     seen = set()
     for ev in cited:
-        seen |= content_terms(ev.text + " " + ev.title)
+        seen |= content_terms(_context(ev, article))
     return bool((asked & content_terms(sentence)) - seen - _FRAMING)
 
 
@@ -273,11 +283,13 @@ def check(
             continue
         claimed = names_in(body, names)
         good = [ev for ev in dict.fromkeys(cited) if ev.number not in result.injected and supports(body, ev)]
-        if good and (not names_covered(claimed, good) or echoes_premise(body, asked, good)):
+        if good and (not names_covered(claimed, good, article) or echoes_premise(body, asked, good, article)):
             good = []
         if not good:
             # The model cited the wrong line (or none): keep the sentence only if a shown line supports it.
-            candidates = [ev for ev in usable if names_covered(claimed, [ev]) and not echoes_premise(body, asked, [ev])]
+            candidates = [
+                ev for ev in usable if names_covered(claimed, [ev], article) and not echoes_premise(body, asked, [ev], article)
+            ]
             best = max(candidates, key=lambda ev: lexical_support(body, ev), default=None)
             if best is not None and lexical_support(body, best) >= max(min_lexical, 0.6):
                 good = [best]

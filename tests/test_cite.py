@@ -126,3 +126,16 @@ def test_a_question_naming_a_place_is_answered_from_articles_that_mention_it():
     assert not check(answer, [L23], names=NAMES, question=question).citations  # line-level only
     elsewhere = {"001.txt": L23.text}
     assert not check(answer, [L23], names=NAMES, question=question, article=elsewhere.get).citations
+
+
+def test_a_byline_supports_an_answer_that_names_what_the_article_is_about():
+    byline = Evidence(1, "002.txt", 39, 39, "Tác giả bài báo «Điện Kremlin: Sẽ có hội nghị thượng đỉnh» (người viết, author): THẢO VY", "Điện Kremlin: Sẽ có hội nghị thượng đỉnh", "2025-02-14", 5)
+    answer = "Tác giả bài báo về ông Peskov và hội nghị thượng đỉnh là THẢO VY [1]."
+    question = "Ai là tác giả bài báo về ông Peskov và hội nghị thượng đỉnh?"
+    names = NAMES | {"peskov"}
+    articles = {"002.txt": "Người phát ngôn Điện Kremlin Dmitry Peskov cho biết ..."}
+    got = check(answer, [byline], names=names, question=question, article=articles.get)
+    assert [(c.file, c.line_start) for c in got.citations] == [("002.txt", 39)]
+    assert not check(answer, [byline], names=names, question=question, article={"002.txt": "Không có tên."}.get).citations
+    plain = Evidence(1, "002.txt", 3, 3, "Hai nhà lãnh đạo nhất trí chuẩn bị hội nghị thượng đỉnh, THẢO VY viết.", "", "", 2)
+    assert not check(answer, [plain], names=names, question=question, article=articles.get).citations  # only bylines

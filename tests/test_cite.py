@@ -139,3 +139,14 @@ def test_a_byline_supports_an_answer_that_names_what_the_article_is_about():
     assert not check(answer, [byline], names=names, question=question, article={"002.txt": "Không có tên."}.get).citations
     plain = Evidence(1, "002.txt", 3, 3, "Hai nhà lãnh đạo nhất trí chuẩn bị hội nghị thượng đỉnh, THẢO VY viết.", "", "", 2)
     assert not check(answer, [plain], names=names, question=question, article=articles.get).citations  # only bylines
+
+
+def test_a_number_the_line_holds_lowers_the_cross_lingual_bar():
+    line = Evidence(1, "003.txt", 5, 5, "Cuộc hội đàm đã kết thúc sau năm giờ đồng hồ liên tục.", "", "", 0)
+
+    def sim(sentence, ev):
+        return 0.43  # an English claim against a long Vietnamese line: below the 0.45 bar
+
+    assert check("The talks lasted 5 hours [1].", [line], sim, min_similarity=0.45).citations
+    assert not check("The talks lasted for hours [1].", [line], sim, min_similarity=0.45).citations
+    assert not check("The talks lasted 7 hours [1].", [line], sim, min_similarity=0.45).citations  # not in the line

@@ -247,12 +247,11 @@ def check(
             return True
         if similarity is None:
             return False
-        # A cross-lingual sentence whose corpus names all stand in the line (and whose numbers
-        # do, below) is held to a lower similarity bar: short English vs a long Vietnamese line.
+        # A cross-lingual sentence anchored to the line by its corpus names or its numbers ("5
+        # hours": "năm giờ") is held to a lower similarity bar: short English vs a long Vietnamese line.
         mentioned = names_in(sentence, names)
         if not numbers_supported(sentence, ev.text + " " + ev.date):
             return False
-        # A name or a number the line also holds anchors the claim to it ("5 hours": "năm giờ").
         anchored = (mentioned and names_covered(mentioned, [ev])) or _NUM.search(MARKER.sub(" ", sentence))
         bar = min_similarity - 0.1 if anchored else min_similarity
         return similarity(sentence, ev) >= bar

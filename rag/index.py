@@ -93,6 +93,14 @@ class LoadedIndex:
     docs: dict[str, Document]
     _faiss: object = None
     _keyword: object = None
+    _texts: dict[str, str] = field(default_factory=dict)
+
+    def article_text(self, file: str) -> str:
+        """A document's title and lines as one string (joined once, then kept); "" if unknown."""
+        if file not in self._texts:
+            doc = self.docs.get(file)
+            self._texts[file] = " ".join((doc.title, *doc.lines)) if doc else ""
+        return self._texts[file]
 
     @property
     def dense(self):

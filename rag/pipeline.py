@@ -362,7 +362,7 @@ class Pipeline:
             names=index.keyword.names,
             question=question,
             known=lambda w: w in index.keyword.vocab or w in STOP,
-            article=lambda f: " ".join((index.docs[f].title, *index.docs[f].lines)) if f in index.docs else "",
+            article=index.article_text,
         )
         answer.dropped = checked.dropped
         if checked.said_not_found or not checked.citations:

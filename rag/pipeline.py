@@ -208,15 +208,15 @@ class Pipeline:
         order = sorted(score, key=lambda i: -score[i])[:k]
         return Retrieval([by_id[i] for i in order], main.keyword_weight, main.ms + ctx.ms + embed_ms)
 
+    def _calibrated(self, value: float, defaults: dict[str, float]) -> float:
+        """A setting's own value, or (when negative) the embedder's calibrated default."""
+        return value if value >= 0 else defaults.get(self.embedder.name, 0.0)
+
     def min_evidence(self) -> float:
-        if self.settings.min_evidence >= 0:
-            return self.settings.min_evidence
-        return MIN_EVIDENCE.get(self.embedder.name, 0.0)
+        return self._calibrated(self.settings.min_evidence, MIN_EVIDENCE)
 
     def evidence_margin(self) -> float:
-        if self.settings.evidence_margin >= 0:
-            return self.settings.evidence_margin
-        return EVIDENCE_MARGIN.get(self.embedder.name, 0.0)
+        return self._calibrated(self.settings.evidence_margin, EVIDENCE_MARGIN)
 
     def evidence_is_weak(
         self, question: str, hits: list[Hit], shown: list[Evidence], history: list[tuple[str, str]] | None = None

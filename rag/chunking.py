@@ -15,7 +15,7 @@ from rag.ingest import Document
 MAX_CHARS = 1200  # a window of a long line; ~300 tokens, within both embedders' limits
 # Recorded in the index manifest: when it differs, every file is chunked again on the next
 # `rag index` (chunks whose text is unchanged keep their vectors).
-CHUNKING = {"unit": "line", "max_chars": MAX_CHARS, "boilerplate": "tail-headings", "dedupe": True, "byline": "author"}
+CHUNKING = {"unit": "line", "max_chars": MAX_CHARS, "boilerplate": "tail-headings", "dedupe": True, "byline": "author-sentence"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +70,9 @@ AUTHOR = "Tác giả bài báo"  # how an indexed byline starts
 
 
 def author_text(doc: Document, name: str) -> str:
-    """How a byline is indexed and shown to the model: a bare name says nothing about authorship."""
-    return f"{AUTHOR} «{doc.title}» (người viết, author): {name}" if doc.title else f"{AUTHOR} (author): {name}"
+    """How a byline is indexed and shown to the model: a bare name says nothing about authorship.
+    A plain sentence, because the model copies its wording into the answer."""
+    return f"{AUTHOR} «{doc.title}» là {name}." if doc.title else f"{AUTHOR} là {name}."
 
 
 def chunk_document(doc: Document, max_chars: int = MAX_CHARS) -> list[Chunk]:

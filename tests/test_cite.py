@@ -129,7 +129,7 @@ def test_a_question_naming_a_place_is_answered_from_articles_that_mention_it():
 
 
 def test_a_byline_supports_an_answer_that_names_what_the_article_is_about():
-    byline = Evidence(1, "002.txt", 39, 39, "Tác giả bài báo «Điện Kremlin: Sẽ có hội nghị thượng đỉnh» (người viết, author): THẢO VY", "Điện Kremlin: Sẽ có hội nghị thượng đỉnh", "2025-02-14", 5)
+    byline = Evidence(1, "002.txt", 39, 39, "Tác giả bài báo «Điện Kremlin: Sẽ có hội nghị thượng đỉnh» là THẢO VY.", "Điện Kremlin: Sẽ có hội nghị thượng đỉnh", "2025-02-14", 5)
     answer = "Tác giả bài báo về ông Peskov và hội nghị thượng đỉnh là THẢO VY [1]."
     question = "Ai là tác giả bài báo về ông Peskov và hội nghị thượng đỉnh?"
     names = NAMES | {"peskov"}

@@ -122,6 +122,6 @@ def test_a_byline_is_indexed_as_the_author_of_the_article(tail, signed):
     by_line = {c.start_line: c.text for c in chunk_document(doc)}
     name = tail.split("\n")[0]
     if signed:
-        assert by_line[5] == f"Tác giả bài báo «Rubio nói về hội nghị» (người viết, author): {name}"
+        assert by_line[5] == f"Tác giả bài báo «Rubio nói về hội nghị» là {name}."
     else:
         assert all(not t.startswith("Tác giả") for t in by_line.values())

@@ -122,8 +122,8 @@ class LoadedIndex:
                 self._keyword = KeywordIndex.load(saved) if saved.is_file() else None
             except (OSError, ValueError, KeyError) as e:
                 raise IndexCorruptError(f"The keyword index {saved} is damaged ({e}). Run `rag index --rebuild`.") from e
-            if self._keyword is None or self._keyword.n != len(self.chunks):
-                self._keyword = KeywordIndex.build([c.text for c in self.chunks])  # older generations had none
+            if self._keyword is None or self._keyword.n != len(self.chunks) or self._keyword.caps is None:
+                self._keyword = KeywordIndex.build([c.text for c in self.chunks])  # saved by an older version
         return self._keyword
 
     @property
@@ -329,11 +329,13 @@ def build_index(
             raise CorpusError(f"Corpus folder {corpus_dir} holds no readable .txt article{why}. Add UTF-8 text files, one paragraph a line.")
 
         vectors = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
+        reuse = np.full(len(chunks), -1, dtype=np.int64)  # the previous generation's chunk of the same text
         todo: list[int] = []
         for i, c in enumerate(chunks):
             j = reuse_vec.get(c.hash)
             if j is not None:
                 vectors[i] = prev.vectors[j]
+                reuse[i] = j
             else:
                 todo.append(i)
         # Embed in order of length: a batch of similar lengths pads little (a title line batched
@@ -370,12 +372,18 @@ def build_index(
             report.generation = prev.path.name
             _collect_leftovers(index_dir, prev.path)
         else:
-            report.generation = _write_generation(index_dir, manifest, docs, chunks, vectors)
+            from rag.retrieve import KeywordIndex
+
+            # Keyword postings of unchanged lines are carried over: only new lines are tokenised
+            # (tokenising every line costs ~40 s at 100k chunks).
+            texts = [c.text for c in chunks]
+            keyword = KeywordIndex.updated(prev.keyword, reuse, texts, [c.text for c in prev.chunks]) if prev else KeywordIndex.build(texts)
+            report.generation = _write_generation(index_dir, manifest, docs, chunks, vectors, keyword)
         report.seconds = time.perf_counter() - t0
         return report
 
 
-def _write_generation(index_dir: Path, manifest: dict, docs: list[Document], chunks: list[Chunk], vectors: np.ndarray) -> str:
+def _write_generation(index_dir: Path, manifest: dict, docs: list[Document], chunks: list[Chunk], vectors: np.ndarray, keyword) -> str:
     name = f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
     tmp = index_dir / (".tmp-" + name)
     tmp.mkdir(parents=True)
@@ -387,10 +395,7 @@ def _write_generation(index_dir: Path, manifest: dict, docs: list[Document], chu
         f.flush()
         os.fsync(f.fileno())
     _crash_point("write-vectors")
-    from rag.retrieve import KeywordIndex
-
-    # Tokenising every line costs ~40 s at 100k chunks: pay it here, once, not on every load.
-    KeywordIndex.build([c.text for c in chunks]).save(tmp / "keyword.npz")
+    keyword.save(tmp / "keyword.npz")  # built here, once, not on every load
     # The manifest is written last inside the generation: a generation without one is incomplete.
     _fsync_write(tmp / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1).encode())
     os.replace(tmp, index_dir / name)

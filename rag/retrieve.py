@@ -33,13 +33,21 @@ class Hit:
 
 
 class KeywordIndex:
-    """BM25 (k1=1.2, b=0.75) over `keyword_tokens`, postings as numpy arrays."""
+    """BM25 (k1=1.2, b=0.75) over `keyword_tokens`, postings as numpy arrays.
+
+    Scores are computed at query time from term frequencies and lengths, so a new generation can
+    be derived from the previous one (`updated`): only added lines are tokenised."""
 
     def __init__(
-        self, vocab: dict[str, int], postings: list[tuple[np.ndarray, np.ndarray]], lengths: np.ndarray, names: frozenset[str] = frozenset()
+        self,
+        vocab: dict[str, int],
+        postings: list[tuple[np.ndarray, np.ndarray]],
+        lengths: np.ndarray,
+        caps: dict[str, list[int]] | None = None,
     ):
         self.vocab = vocab
-        self.names = names  # folded syllables the corpus always capitalises: proper names
+        self.caps = caps  # folded word -> [capitalised, lower-case] counts; None in older saves
+        self.names = _names(caps or {})  # folded syllables the corpus always capitalises: proper names
         self.postings = postings
         self.lengths = lengths
         self.avg = float(lengths.mean()) if len(lengths) else 1.0
@@ -47,36 +55,63 @@ class KeywordIndex:
 
     @classmethod
     def build(cls, texts: list[str]) -> KeywordIndex:
-        vocab: dict[str, int] = {}
-        rows: list[list[int]] = []
-        counts: list[list[int]] = []
-        lengths = np.zeros(len(texts), dtype=np.float32)
-        caps: dict[str, list[int]] = {}
-        for text in texts:
-            for pos, w in enumerate(words(text)):
-                if pos == 0 or len(w) < 2:
-                    continue  # a sentence's first word is capitalised whatever it is
-                c = caps.setdefault(fold(w), [0, 0])
-                c[0 if w[0].isupper() else 1] += 1
-        names = frozenset(w for w, (up, low) in caps.items() if up >= 1 and low == 0 and not w.isdigit())
-        for i, text in enumerate(texts):
-            toks = keyword_tokens(text)
+        return cls.updated(None, np.full(len(texts), -1), texts, [])
+
+    @classmethod
+    def updated(cls, old: KeywordIndex | None, reuse: np.ndarray, texts: list[str], old_texts: list[str]) -> KeywordIndex:
+        """The index of `texts`, built from `old` (the index of `old_texts`): reuse[i] is the old
+        id of a line with the same text as texts[i] (or -1). Postings of reused lines are renumbered,
+        those of lines no longer present dropped; only the other lines are tokenised."""
+        n = len(texts)
+        if old is None or old.caps is None:
+            old, reuse, old_texts = cls({}, [], np.zeros(0, np.float32), {}), np.full(n, -1), []
+        reuse = np.asarray(reuse, dtype=np.int64)
+        new_ids = np.nonzero(reuse >= 0)[0]
+        _, first = np.unique(reuse[new_ids], return_index=True)  # an old line serves one new line
+        keep_new, keep_old = new_ids[first], reuse[new_ids[first]]
+        remap = np.full(old.n, -1, dtype=np.int64)
+        remap[keep_old] = keep_new
+        lens = np.fromiter((len(d) for d, _ in old.postings), np.int64, len(old.postings))
+        terms = np.repeat(np.arange(len(lens), dtype=np.int64), lens)
+        docs = remap[np.concatenate([d for d, _ in old.postings])] if old.postings else np.zeros(0, np.int64)
+        tfs = np.concatenate([t for _, t in old.postings]) if old.postings else np.zeros(0, np.float32)
+        alive = docs >= 0
+        terms, docs, tfs = terms[alive], docs[alive], tfs[alive]
+        lengths = np.zeros(n, dtype=np.float32)
+        lengths[keep_new] = old.lengths[keep_old]
+        vocab = dict(old.vocab)
+        caps = {w: list(c) for w, c in old.caps.items()}
+        _count_caps(caps, (old_texts[j] for j in np.nonzero(remap < 0)[0]), -1)
+        fresh = np.setdiff1d(np.arange(n), keep_new)
+        _count_caps(caps, (texts[i] for i in fresh), 1)
+        add_t: list[int] = []
+        add_d: list[int] = []
+        add_f: list[int] = []
+        for i in fresh:
+            toks = keyword_tokens(texts[i])
             lengths[i] = len(toks)
             tf: dict[int, int] = {}
             for t in toks:
                 tid = vocab.setdefault(t, len(vocab))
-                if tid == len(rows):
-                    rows.append([])
-                    counts.append([])
                 tf[tid] = tf.get(tid, 0) + 1
-            for tid, c in tf.items():
-                rows[tid].append(i)
-                counts[tid].append(c)
-        postings = [(np.asarray(r, dtype=np.int32), np.asarray(c, dtype=np.float32)) for r, c in zip(rows, counts)]
-        return cls(vocab, postings, lengths, names)
+            add_t.extend(tf)
+            add_d.extend([int(i)] * len(tf))
+            add_f.extend(tf.values())
+        terms = np.concatenate([terms, np.asarray(add_t, dtype=np.int64)])
+        docs = np.concatenate([docs, np.asarray(add_d, dtype=np.int64)])
+        tfs = np.concatenate([tfs, np.asarray(add_f, dtype=np.float32)])
+        order = np.lexsort((docs, terms))
+        terms, docs, tfs = terms[order], docs[order].astype(np.int32), tfs[order]
+        counts = np.bincount(terms, minlength=len(vocab))
+        live = counts > 0  # words of removed lines only are forgotten
+        words_by_id = sorted(vocab, key=vocab.__getitem__)
+        vocab = {w: k for k, w in enumerate(w for w, ok in zip(words_by_id, live) if ok)}
+        offsets = np.concatenate([[0], np.cumsum(counts[live])])
+        postings = [(docs[offsets[k] : offsets[k + 1]], tfs[offsets[k] : offsets[k + 1]]) for k in range(len(vocab))]
+        return cls(vocab, postings, lengths, {w: c for w, c in caps.items() if c[0] or c[1]})
 
     def save(self, path) -> None:
-        """One .npz: vocabulary, postings as one flat array with offsets, lengths, names."""
+        """One .npz: vocabulary, postings as one flat array with offsets, lengths, capitalisation counts."""
         import os
 
         offsets = np.zeros(len(self.postings) + 1, dtype=np.int64)
@@ -84,18 +119,21 @@ class KeywordIndex:
         docs = np.concatenate([d for d, _ in self.postings]) if self.postings else np.zeros(0, np.int32)
         tfs = np.concatenate([t for _, t in self.postings]) if self.postings else np.zeros(0, np.float32)
         vocab = np.array(sorted(self.vocab, key=self.vocab.__getitem__), dtype=object).astype(str)
+        caps = self.caps or {}
+        cap_words = np.array(list(caps), dtype=object).astype(str)
+        cap_counts = np.array(list(caps.values()), dtype=np.int64).reshape(-1, 2)
         with open(path, "wb") as f:
-            np.savez(f, vocab=vocab, offsets=offsets, docs=docs, tfs=tfs, lengths=self.lengths, names=np.array(sorted(self.names), dtype=str))
+            np.savez(f, vocab=vocab, offsets=offsets, docs=docs, tfs=tfs, lengths=self.lengths, cap_words=cap_words, cap_counts=cap_counts)
             f.flush()
             os.fsync(f.fileno())
 
     @classmethod
     def load(cls, path) -> KeywordIndex:
         with np.load(path, allow_pickle=False) as z:
-            vocab_list, offsets, docs, tfs = z["vocab"].tolist(), z["offsets"], z["docs"], z["tfs"]
-            lengths, names = z["lengths"], frozenset(z["names"].tolist())
+            vocab_list, offsets, docs, tfs, lengths = z["vocab"].tolist(), z["offsets"], z["docs"], z["tfs"], z["lengths"]
+            caps = dict(zip(z["cap_words"].tolist(), z["cap_counts"].tolist())) if "cap_words" in z.files else None
         postings = [(docs[offsets[i] : offsets[i + 1]], tfs[offsets[i] : offsets[i + 1]]) for i in range(len(vocab_list))]
-        return cls({t: i for i, t in enumerate(vocab_list)}, postings, lengths, names)
+        return cls({t: i for i, t in enumerate(vocab_list)}, postings, lengths, caps)
 
     def coverage(self, query: str) -> float:
         """Share of the question's distinct keyword tokens that occur in the corpus at all."""
@@ -115,6 +153,20 @@ class KeywordIndex:
             norm = tf + k1 * (1 - b + b * self.lengths[docs] / self.avg)
             out[docs] += idf * tf * (k1 + 1) / norm
         return out
+
+
+def _count_caps(caps: dict[str, list[int]], texts, sign: int) -> None:
+    """Add (sign=1) or take away (-1) how often each word is written capitalised or not."""
+    for text in texts:
+        for pos, w in enumerate(words(text)):
+            if pos == 0 or len(w) < 2:
+                continue  # a sentence's first word is capitalised whatever it is
+            c = caps.setdefault(fold(w), [0, 0])
+            c[0 if w[0].isupper() else 1] += sign
+
+
+def _names(caps: dict[str, list[int]]) -> frozenset[str]:
+    return frozenset(w for w, (up, low) in caps.items() if up >= 1 and low == 0 and not w.isdigit())
 
 
 @dataclass(frozen=True, slots=True)

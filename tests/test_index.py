@@ -95,6 +95,32 @@ def test_keyword_index_is_saved_with_the_generation_and_loads_identically(seeds_
     assert loaded.keyword.names == fresh.names and loaded.keyword.coverage(q) == fresh.coverage(q)
 
 
+def test_an_update_carries_keyword_postings_over_and_equals_a_fresh_build(seeds_copy, tmp_path, monkeypatch):
+    import rag.retrieve
+    from rag.retrieve import KeywordIndex
+
+    build_index(seeds_copy, tmp_path / "idx", HashingEmbedder())
+    files = sorted(seeds_copy.glob("*.txt"))
+    files[0].unlink()  # removed: its words and capitalisations must be forgotten
+    text = files[1].read_text(encoding="utf-8").splitlines()
+    files[1].write_text("\n".join(text[:9] + ["Ông Zelenskiy gặp Tổng thống Macron ở Paris."] + text[9:]) + "\n", encoding="utf-8")
+    (seeds_copy / "new.txt").write_text("Thủ tướng Hungary Viktor Orban nói về hội nghị.\nHội nghị diễn ra ở Budapest.\n", encoding="utf-8")
+    tokenised: list[str] = []
+    real = rag.retrieve.keyword_tokens
+    monkeypatch.setattr(rag.retrieve, "keyword_tokens", lambda t: tokenised.append(t) or real(t))
+    report = build_index(seeds_copy, tmp_path / "idx", HashingEmbedder())
+    assert report.removed and report.changed and report.added
+    assert len(tokenised) == report.embedded_chunks  # only new lines were tokenised
+    monkeypatch.undo()
+    loaded = load_index(tmp_path / "idx")
+    fresh = KeywordIndex.build([c.text for c in loaded.chunks])
+    assert set(loaded.keyword.vocab) == set(fresh.vocab) and loaded.keyword.names == fresh.names
+    assert "zelenskiy" in loaded.keyword.names
+    assert np.array_equal(loaded.keyword.lengths, fresh.lengths)
+    for q in ("hội nghị thượng đỉnh Budapest Lavrov", "Zelenskiy Macron Paris", "Orban", "điện đàm"):
+        assert np.allclose(loaded.keyword.scores(q), fresh.scores(q)), q
+
+
 def test_a_new_chunking_rechunks_every_file_but_embeds_only_changed_chunks(seeds_copy, tmp_path, monkeypatch):
     import rag.chunking
     import rag.index

@@ -114,7 +114,7 @@ def lexical_support(sentence: str, ev: Evidence) -> float:
     if not claim:
         return 0.0
     line = content_terms(ev.text)
-    if not numbers_supported(sentence, ev.text + " " + ev.date):
+    if not numbers_supported(sentence, ev.text + " " + ev.date) or not bounds_supported(sentence, ev.text):
         return 0.0
     return len(claim & line) / len(claim)
 
@@ -199,6 +199,24 @@ def numbers_supported(sentence: str, line: str) -> bool:
     return True
 
 
+# Words that bound a number ("gần ba năm", "hơn 300 người"): changing one changes the fact.
+_BOUND = ("gần", "hơn", "khoảng", "trên", "dưới", "ít nhất", "tối đa", "chưa đầy", "hàng", "vài")
+_BOUND_NUM = re.compile(
+    r"\b(" + "|".join(_BOUND) + r")\s+(\d[\d.,/-]*|" + "|".join(vi for vi, _ in _NUMBER_WORDS.values()) + r")\b", re.IGNORECASE
+)
+
+
+def bounds_supported(sentence: str, line: str) -> bool:
+    """A bounded number in a Vietnamese sentence ("hơn ba năm") is bounded the same way in the
+    line: a model that turns "gần ba năm" (nearly three years) into "hơn ba năm" (more than
+    three years) states a different fact with the same words."""
+    said = {(b.lower(), n.lower()) for b, n in _BOUND_NUM.findall(nfc(MARKER.sub(" ", sentence)))}
+    if not said:
+        return True
+    have = {(b.lower(), n.lower()) for b, n in _BOUND_NUM.findall(nfc(line))}
+    return said <= have
+
+
 def mixed_script(sentence: str) -> bool:
     """A word that mixes Latin with Cyrillic or Greek letters ("Bудapest"): a small model's slip
     between tokenizers, never a name from a Vietnamese article."""
@@ -250,7 +268,7 @@ def check(
         # A cross-lingual sentence anchored to the line by its corpus names or its numbers ("5
         # hours": "năm giờ") is held to a lower similarity bar: short English vs a long Vietnamese line.
         mentioned = names_in(sentence, names)
-        if not numbers_supported(sentence, ev.text + " " + ev.date):
+        if not numbers_supported(sentence, ev.text + " " + ev.date) or not bounds_supported(sentence, ev.text):
             return False
         anchored = (mentioned and names_covered(mentioned, [ev])) or _NUM.search(MARKER.sub(" ", sentence))
         bar = min_similarity - 0.1 if anchored else min_similarity
@@ -296,8 +314,9 @@ def check(
                 good = [best]
             elif similarity is not None and candidates:
                 scored = max(((similarity(body, ev), ev) for ev in candidates), key=lambda t: t[0])
-                if scored[0] >= min_similarity + 0.1 and numbers_supported(body, scored[1].text + " " + scored[1].date):
-                    good = [scored[1]]
+                ev = scored[1]
+                if scored[0] >= min_similarity + 0.1 and numbers_supported(body, ev.text + " " + ev.date) and bounds_supported(body, ev.text):
+                    good = [ev]
         if not good:
             result.dropped.append(body)
             continue

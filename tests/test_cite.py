@@ -150,3 +150,14 @@ def test_a_number_the_line_holds_lowers_the_cross_lingual_bar():
     assert check("The talks lasted 5 hours [1].", [line], sim, min_similarity=0.45).citations
     assert not check("The talks lasted for hours [1].", [line], sim, min_similarity=0.45).citations
     assert not check("The talks lasted 7 hours [1].", [line], sim, min_similarity=0.45).citations  # not in the line
+
+
+def test_a_bounded_number_must_be_bounded_the_same_way():
+    line = Evidence(1, "004.txt", 20, 20, "Người tiền nhiệm Joe Biden đã không nói chuyện trực tiếp với ông Putin trong gần ba năm.", "Trump", "2025-01-23", 0)
+    sim = lambda s, ev: 0.9  # even a perfect paraphrase score does not rescue a changed bound
+    flipped = check("Ông Biden đã không nói chuyện trực tiếp với ông Putin trong hơn ba năm [1].", [line], sim)
+    assert not flipped.citations and flipped.dropped
+    same = check("Ông Biden đã không nói chuyện trực tiếp với ông Putin trong gần ba năm [1].", [line], sim)
+    assert [c.line_start for c in same.citations] == [20]
+    plain = check("Ông Biden đã không nói chuyện với ông Putin trong ba năm [1].", [line], sim)
+    assert plain.citations  # dropping the bound loses precision but states nothing the line contradicts

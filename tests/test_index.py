@@ -141,3 +141,15 @@ def test_a_new_chunking_rechunks_every_file_but_embeds_only_changed_chunks(seeds
     e.embedded = 0
     build_index(seeds_copy, tmp_path / "idx", e)
     assert e.embedded == 0
+
+
+def test_a_damaged_keyword_file_is_rebuilt_by_the_next_update(seeds_copy, tmp_path):
+    from rag.retrieve import KeywordIndex
+
+    build_index(seeds_copy, tmp_path / "idx", HashingEmbedder())
+    (load_index(tmp_path / "idx").path / "keyword.npz").write_bytes(b"not a zip")
+    (seeds_copy / "new.txt").write_text("Hội nghị diễn ra ở Budapest.\n", encoding="utf-8")
+    assert build_index(seeds_copy, tmp_path / "idx", HashingEmbedder()).added == ["new.txt"]
+    loaded = load_index(tmp_path / "idx")
+    fresh = KeywordIndex.build([c.text for c in loaded.chunks])
+    assert np.allclose(loaded.keyword.scores("Budapest Lavrov"), fresh.scores("Budapest Lavrov"))

@@ -151,6 +151,11 @@ _DECLINE = re.compile(
 )
 
 
+# A yes/no question ("Did he confirm ...?", "... đã liên lạc ... chưa?") and a negated answer to it.
+_YES_NO = re.compile(r"^(did|does|do|is|are|was|were|has|have|had|can|could|will|would)\b|\b(chua|khong|phai khong)\s*\?*$")
+_NEGATION = re.compile(r"\b(không|chưa|chẳng|not|no|never|neither|nor)\b|n't\b", re.IGNORECASE)
+
+
 def declines(text: str) -> bool:
     """The model says the evidence lacks the answer (in its own words rather than NOT FOUND)."""
     first = split_sentences(text)[:1]
@@ -258,6 +263,7 @@ def check(
     if not stripped or fold(stripped).startswith(fold(NOT_FOUND)) or "NOT FOUND" in stripped.upper() or declines(stripped):
         return Checked("", [], said_not_found=True)
     who = re.search(r"\b(ai|who|whom)\b", fold(question))
+    yes_no = bool(_YES_NO.search(fold(question)))
     asked = content_terms(question) if who else set()
 
     def supports(sentence: str, ev: Evidence) -> bool:
@@ -294,8 +300,9 @@ def check(
         body = re.sub(r"\s+([.,!?;:])", r"\1", " ".join(body.split())).strip()
         if len(content_terms(body)) == 0:
             continue  # a bare marker or filler: nothing to keep
-        if body.endswith("?") or (question and not content_terms(body) - content_terms(question)):
-            result.dropped.append(body)  # restates the question: it asserts nothing
+        restates = question and not content_terms(body) - content_terms(question)
+        if body.endswith("?") or (restates and not (yes_no and _NEGATION.search(body))):
+            result.dropped.append(body)  # restates the question: it asserts nothing ("No, X did not Y" does)
             continue
         if (known is not None and unknown_names(body, known)) or mixed_script(body):
             result.dropped.append(body)  # names someone the articles never mention, or garbles a name

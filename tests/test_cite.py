@@ -161,3 +161,12 @@ def test_a_bounded_number_must_be_bounded_the_same_way():
     assert [c.line_start for c in same.citations] == [20]
     plain = check("Ông Biden đã không nói chuyện với ông Putin trong ba năm [1].", [line], sim)
     assert plain.citations  # dropping the bound loses precision but states nothing the line contradicts
+
+
+def test_a_negative_answer_to_a_yes_no_question_is_an_answer():
+    line = Evidence(1, "002.txt", 33, 33, "Ông Peskov không xác nhận cũng không bác bỏ việc Saudi Arabia sẽ đăng cai hội nghị.", "Kremlin", "2025-02-14", 0)
+    q = "Ông Peskov có xác nhận Saudi Arabia sẽ đăng cai hội nghị không?"
+    got = check("Ông Peskov không xác nhận Saudi Arabia sẽ đăng cai hội nghị [1].", [line], question=q)
+    assert [c.line_start for c in got.citations] == [33]
+    echo = check("Ông Peskov xác nhận Saudi Arabia sẽ đăng cai hội nghị [1].", [line], question=q)
+    assert not echo.citations  # the question's words back as a statement assert nothing

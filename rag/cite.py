@@ -120,8 +120,9 @@ def lexical_support(sentence: str, ev: Evidence) -> float:
 
 
 def names_in(sentence: str, names: frozenset[str]) -> set[str]:
-    """The corpus's proper names (folded) that a sentence mentions."""
-    return {f for f in (fold(w) for w in words(MARKER.sub(" ", sentence))) if f in names}
+    """The corpus's proper names (folded) that a sentence mentions, written capitalised: an English
+    "company" is a common word even where the Vietnamese corpus only ever writes "Company" in a name."""
+    return {f for f, w in ((fold(w), w) for w in words(MARKER.sub(" ", sentence))) if f in names and w[:1].isupper()}
 
 
 def _context(ev: Evidence, article: Callable[[str], str] | None) -> str:

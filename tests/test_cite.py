@@ -170,3 +170,11 @@ def test_a_negative_answer_to_a_yes_no_question_is_an_answer():
     assert [c.line_start for c in got.citations] == [33]
     echo = check("Ông Peskov xác nhận Saudi Arabia sẽ đăng cai hội nghị [1].", [line], question=q)
     assert not echo.citations  # the question's words back as a statement assert nothing
+
+
+def test_a_common_english_word_is_not_a_name_claim():
+    from rag.cite import names_in
+
+    names = frozenset({"company", "tesla", "lavrov"})  # "Company" appears only capitalised in the corpus
+    assert names_in("Tesla's company produced electric motors [1].", names) == {"tesla"}
+    assert names_in("The Company and Lavrov [1].", names) == {"company", "lavrov"}

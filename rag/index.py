@@ -3,6 +3,7 @@
     index/CURRENT          names the live generation; replaced atomically (os.replace)
     index/.lock            held (flock) by the one writer
     index/gen-*/manifest.json, chunks.jsonl, docs.jsonl, vectors.npy
+    index/.partial/        vectors a build embedded but did not commit: a killed build resumes
 
 A build writes a new generation beside the live one and swaps CURRENT last, so a crash at
 any point leaves the previous index loadable, and readers never see half a generation.
@@ -37,6 +38,7 @@ SCHEMA = 1
 FLAT_MAX = 200_000  # exact search up to this many vectors (<= ~40 ms p50 on 2 cores, 768-d); HNSW past it: docs/SCALING.md
 HNSW_M, HNSW_EF = 32, 128
 EMBED_BATCH = 32
+CHECKPOINT_S = 60.0  # a long build saves what it embedded this often, so a kill loses at most this much
 RACY_NS = 2_000_000_000  # a file modified this close to the last scan is hashed anyway (coarse mtimes)
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
@@ -76,6 +78,8 @@ class IndexReport:
     skipped: list[dict] = field(default_factory=list)
     embedded_chunks: int = 0
     reused_chunks: int = 0
+    resumed_chunks: int = 0  # embedded by an earlier run that was interrupted (counted in reused_chunks)
+    resumed_seconds: float = 0.0  # what embedding them took then
     total_chunks: int = 0
     rebuilt: bool = False
     seconds: float = 0.0
@@ -255,6 +259,65 @@ def _chunk_record(c: Chunk) -> dict:
     return {"file": c.file, "start_line": c.start_line, "end_line": c.end_line, "part": c.part, "hash": c.hash, "text": c.text}
 
 
+class Checkpoint:
+    """Vectors embedded by a build that has not committed yet, keyed by chunk hash, in
+    index/.partial/. Saved every CHECKPOINT_S seconds of embedding, one segment file at a time
+    (written aside, then renamed), so a build killed after hours of embedding resumes where it
+    stopped. Cleared once a generation is written."""
+
+    def __init__(self, index_dir: Path, embedder: Embedder):
+        self.dir = index_dir / ".partial"
+        self.key = {"embedder": embedder.name, "dim": embedder.dim}
+        self.n_segments = 0  # segments on disk (loaded or saved by this run)
+        self._next = 1  # the number of the next segment file
+
+    def load(self) -> tuple[dict[str, np.ndarray], float]:
+        """The saved vectors and the seconds spent embedding them; another embedder's are discarded."""
+        try:
+            key = json.loads((self.dir / "key.json").read_text())
+        except (OSError, ValueError):
+            key = None
+        if key != self.key:
+            self.clear()
+            return {}, 0.0
+        vectors: dict[str, np.ndarray] = {}
+        seconds = 0.0
+        for seg in sorted(self.dir.glob("seg-*.npz")):
+            self._next = max(self._next, int(seg.stem[4:]) + 1)
+            try:
+                with np.load(seg) as z:
+                    hashes, vecs, secs = z["hashes"], z["vectors"], float(z["seconds"])
+            except (OSError, ValueError, KeyError, EOFError):
+                continue  # damaged (the rename makes this unlikely): those chunks are embedded again
+            if vecs.shape != (len(hashes), self.key["dim"]):
+                continue
+            vectors.update(zip(hashes.tolist(), vecs))
+            seconds += secs
+            self.n_segments += 1
+        return vectors, seconds
+
+    def save(self, hashes: list[str], vectors: np.ndarray, seconds: float) -> None:
+        if not hashes:
+            return
+        if self.n_segments == 0:
+            self.clear()
+            self.dir.mkdir(parents=True)
+            _fsync_write(self.dir / "key.json", json.dumps(self.key).encode())
+        final = self.dir / f"seg-{self._next:06d}.npz"
+        tmp = self.dir / f".tmp-{final.name}"
+        with tmp.open("wb") as f:
+            np.savez(f, hashes=np.array(hashes), vectors=vectors.astype(np.float32), seconds=np.float64(seconds))
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, final)
+        self.n_segments += 1
+        self._next += 1
+
+    def clear(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+        self.n_segments, self._next = 0, 1
+
+
 def _try_previous(index_dir: Path, embedder: Embedder, rebuild: bool) -> tuple[LoadedIndex | None, bool]:
     """The live generation if it can be reused, and whether a full rebuild is happening."""
     if rebuild:
@@ -331,6 +394,10 @@ def build_index(
             why = f" ({len(report.skipped)} skipped, e.g. {report.skipped[0]['file']}: {report.skipped[0]['reason']})" if report.skipped else ""
             raise CorpusError(f"Corpus folder {corpus_dir} holds no readable .txt article{why}. Add UTF-8 text files, one paragraph a line.")
 
+        checkpoint = Checkpoint(index_dir, embedder)
+        if rebuild:
+            checkpoint.clear()
+        resumed, report.resumed_seconds = checkpoint.load()
         vectors = np.zeros((len(chunks), embedder.dim), dtype=np.float32)
         reuse = np.full(len(chunks), -1, dtype=np.int64)  # the previous generation's chunk of the same text
         todo: list[int] = []
@@ -339,18 +406,30 @@ def build_index(
             if j is not None:
                 vectors[i] = prev.vectors[j]
                 reuse[i] = j
+            elif c.hash in resumed:
+                vectors[i] = resumed[c.hash]
+                report.resumed_chunks += 1
             else:
                 todo.append(i)
+        del resumed
         # Embed in order of length: a batch of similar lengths pads little (a title line batched
         # with paragraph-long lines would be padded to their length).
         todo.sort(key=lambda i: len(chunks[i].text))
         report.reused_chunks = len(chunks) - len(todo)
         report.embedded_chunks = len(todo)
         report.total_chunks = len(chunks)
+        every = float(os.environ.get("RAG_TEST_CHECKPOINT_S", CHECKPOINT_S))
+        unsaved: list[int] = []
+        since = time.perf_counter()
         for start in range(0, len(todo), EMBED_BATCH):
             batch = todo[start : start + EMBED_BATCH]
             progress("embed", start, len(todo))
             vectors[batch] = embedder.embed_documents([chunks[i].text for i in batch])
+            unsaved.extend(batch)
+            last = start + EMBED_BATCH >= len(todo)
+            if time.perf_counter() - since >= every and (not last or checkpoint.n_segments):
+                checkpoint.save([chunks[i].hash for i in unsaved], vectors[unsaved], time.perf_counter() - since)
+                unsaved, since = [], time.perf_counter()
             if start:
                 _crash_point("embed")
         progress("embed", len(todo), len(todo))
@@ -386,6 +465,7 @@ def build_index(
             old_texts = [c.text for c in prev.chunks] if prev else []
             keyword = KeywordIndex.updated(old_keyword, reuse, [c.text for c in chunks], old_texts)
             report.generation = _write_generation(index_dir, manifest, docs, chunks, vectors, keyword)
+        checkpoint.clear()
         report.seconds = time.perf_counter() - t0
         return report
 

@@ -70,3 +70,30 @@ def test_hnsw_recall_on_a_real_index_with_real_questions(tmp_path):
     assert 0.9 <= point["hnsw_recall_at_10"] <= 1.0  # 76 vectors: HNSW visits nearly all of them
     res = CliRunner().invoke(group, ["bench", "--recall-on", str(tmp_path / "idx")])
     assert "--questions" in str(res.exception)  # a ConfigError: `rag` prints it as one line, exit 2
+
+
+def test_bench_resumes_an_interrupted_cold_build_and_counts_its_saved_time(tmp_path, monkeypatch):
+    import shutil
+
+    from test_index import InterruptedEmbedder
+
+    from rag.index import build_index
+
+    work = tmp_path / "work"
+    shutil.copytree(SEEDS, work / "corpus")
+    monkeypatch.setenv("RAG_TEST_CHECKPOINT_S", "0")
+    try:
+        build_index(work / "corpus", work / "index", InterruptedEmbedder(at=3))  # 2 of 3 batches saved
+    except KeyboardInterrupt:
+        pass
+    args = ["bench", "--corpus", str(SEEDS), "--embedder", "hash", "--runs", "1", "--work", str(work)]
+    res = CliRunner().invoke(group, args)
+    assert res.exit_code == 2 and "--resume" in res.output  # a folder in use is not overwritten
+    res = CliRunner().invoke(group, [*args, "--resume", "--json"])
+    assert res.exit_code == 0, res.output
+    r = json.loads(res.output)
+    assert r["cold_resumed_chunks"] == 64 and r["chunks"] == 76 and r["articles"] == 5
+    res = CliRunner().invoke(group, [*args, "--resume"])
+    assert res.exit_code == 2 and "finished" in res.output
+    res = CliRunner().invoke(group, ["bench", "--embedder", "hash", "--resume"])
+    assert res.exit_code == 2 and "--work" in res.output

@@ -4,6 +4,7 @@ releases when its holder dies."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -13,6 +14,7 @@ import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from rag.datasets import data_root
@@ -35,9 +37,9 @@ def _copy_articles(dst: Path, n: int, offset: int = 0) -> None:
         shutil.copyfile(f, target)
 
 
-def _rag(corpus: Path, index: Path, *args: str, crash_at: str | None = None, **kw) -> subprocess.Popen:
+def _rag(corpus: Path, index: Path, *args: str, crash_at: str | None = None, env_extra: dict | None = None, **kw) -> subprocess.Popen:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RAG_")}
-    env.update(HF_HUB_OFFLINE="1", PYTHONPATH=str(REPO))
+    env.update(HF_HUB_OFFLINE="1", PYTHONPATH=str(REPO), **(env_extra or {}))
     if crash_at:
         env["RAG_TEST_CRASH_AT"] = crash_at
     cmd = [sys.executable, "-m", "rag.cli", "--corpus", str(corpus), "--index", str(index), "--embedder", "hash", "index", *args]
@@ -170,3 +172,23 @@ def test_a_writer_killed_while_holding_the_lock_does_not_block_the_next(seeds_co
     assert (index / ".lock").read_text().strip() == str(proc.pid)
     report = build_index(seeds_copy, index, HashingEmbedder())
     assert len(report.added) == 5
+
+
+def test_a_killed_cold_build_resumes_where_it_stopped(tmp_path):
+    corpus, index = tmp_path / "corpus", tmp_path / "index"
+    _copy_articles(corpus, 60)
+    # Save a checkpoint after every batch; the kill comes after the second batch is saved.
+    proc = _rag(corpus, index, crash_at="embed", env_extra={"RAG_TEST_CHECKPOINT_S": "0"})
+    proc.communicate(timeout=120)
+    assert proc.returncode == -signal.SIGKILL
+    assert not (index / "CURRENT").exists() and len(list((index / ".partial").glob("seg-*.npz"))) == 2
+    proc = _rag(corpus, index, "--json")
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    report = json.loads(out)
+    assert report["resumed_chunks"] == 64 and report["embedded_chunks"] == report["total_chunks"] - 64
+    assert not (index / ".partial").exists()
+    resumed = load_index(index, "hash-256")
+    fresh = tmp_path / "fresh"
+    build_index(corpus, fresh, HashingEmbedder())
+    assert np.array_equal(resumed.vectors, load_index(fresh, "hash-256").vectors)

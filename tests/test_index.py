@@ -153,3 +153,47 @@ def test_a_damaged_keyword_file_is_rebuilt_by_the_next_update(seeds_copy, tmp_pa
     loaded = load_index(tmp_path / "idx")
     fresh = KeywordIndex.build([c.text for c in loaded.chunks])
     assert np.allclose(loaded.keyword.scores("Budapest Lavrov"), fresh.scores("Budapest Lavrov"))
+
+
+class InterruptedEmbedder(HashingEmbedder):
+    """Raises KeyboardInterrupt (Ctrl-C) on the embedding call number `at`."""
+
+    def __init__(self, at: int, dim: int = 256):
+        super().__init__(dim)
+        self.calls, self.at, self.embedded = 0, at, 0
+
+    def embed_documents(self, texts):
+        self.calls += 1
+        if self.calls == self.at:
+            raise KeyboardInterrupt
+        self.embedded += len(texts)
+        return super().embed_documents(texts)
+
+
+def test_an_interrupted_build_keeps_its_embedding_work_for_the_next_run(seeds_copy, tmp_path, monkeypatch):
+    monkeypatch.setenv("RAG_TEST_CHECKPOINT_S", "0")  # save after every batch
+    idx = tmp_path / "idx"
+    with pytest.raises(KeyboardInterrupt):
+        build_index(seeds_copy, idx, InterruptedEmbedder(at=3))  # 76 chunks: batches of 32, 32, 12
+    segments = sorted((idx / ".partial").glob("seg-*.npz"))
+    assert len(segments) == 2
+    segments[0].write_bytes(b"torn")  # a damaged segment: its chunks are embedded again, the others kept
+    e = InterruptedEmbedder(at=0)
+    report = build_index(seeds_copy, idx, e)
+    assert report.resumed_chunks == 32 and e.embedded == report.embedded_chunks == report.total_chunks - 32
+    assert not (idx / ".partial").exists()
+    fresh = tmp_path / "fresh"
+    build_index(seeds_copy, fresh, HashingEmbedder())
+    assert np.array_equal(load_index(idx, "hash-256").vectors, load_index(fresh, "hash-256").vectors)
+
+
+def test_saved_embedding_work_of_another_embedder_or_before_a_rebuild_is_discarded(seeds_copy, tmp_path, monkeypatch):
+    monkeypatch.setenv("RAG_TEST_CHECKPOINT_S", "0")
+    idx = tmp_path / "idx"
+    with pytest.raises(KeyboardInterrupt):
+        build_index(seeds_copy, idx, InterruptedEmbedder(at=3, dim=128))
+    assert build_index(seeds_copy, idx, HashingEmbedder()).resumed_chunks == 0  # hash-128's vectors are not hash-256's
+    with pytest.raises(KeyboardInterrupt):
+        build_index(seeds_copy, idx, InterruptedEmbedder(at=3), rebuild=True)
+    report = build_index(seeds_copy, idx, HashingEmbedder(), rebuild=True)
+    assert report.resumed_chunks == 0 and report.embedded_chunks == report.total_chunks

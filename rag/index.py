@@ -2,7 +2,8 @@
 
     index/CURRENT          names the live generation; replaced atomically (os.replace)
     index/.lock            held (flock) by the one writer
-    index/gen-*/manifest.json, chunks.jsonl, docs.jsonl, vectors.npy
+    index/gen-*/manifest.json, chunks.jsonl, docs.jsonl, vectors.npy, keyword.npz
+    index/gen-*/hnsw.faiss, hnsw_ids.npy   past FLAT_MAX chunks: the HNSW graph and its id map
     index/.partial/        vectors a build embedded but did not commit: a killed build resumes
 
 A build writes a new generation beside the live one and swaps CURRENT last, so a crash at
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 SCHEMA = 1
 FLAT_MAX = 200_000  # exact search up to this many vectors (<= ~40 ms p50 on 2 cores, 768-d); HNSW past it: docs/SCALING.md
 HNSW_M, HNSW_EF = 32, 128
+HNSW_MAX_DEAD = 0.2  # rebuild the saved graph from scratch once this share of its vectors are removed chunks
 EMBED_BATCH = 32
 CHECKPOINT_S = 60.0  # a long build saves what it embedded this often, so a kill loses at most this much
 RACY_NS = 2_000_000_000  # a file modified this close to the last scan is hashed anyway (coarse mtimes)
@@ -112,7 +114,14 @@ class LoadedIndex:
     @property
     def dense(self):
         if self._faiss is None:
-            self._faiss = build_faiss(self.vectors)
+            graph = self.path / "hnsw.faiss"
+            if graph.is_file():  # past FLAT_MAX the writer saved the graph: building it takes minutes
+                try:
+                    self._faiss = SavedGraph.load(self.path)
+                except (OSError, RuntimeError, ValueError) as e:
+                    raise IndexCorruptError(f"The vector graph {graph} is damaged ({e}). Run `rag index --rebuild`.") from e
+            else:
+                self._faiss = build_faiss(self.vectors)
         return self._faiss
 
     def use_dense(self, searcher) -> None:
@@ -150,6 +159,84 @@ def build_faiss(vectors: np.ndarray):
     if len(vectors):
         index.add(np.ascontiguousarray(vectors, dtype=np.float32))
     return index
+
+
+class SavedGraph:
+    """An HNSW graph kept across generations. HNSW cannot delete, so a removed chunk's vector
+    stays in the graph with id -1 in `ids` (graph position -> chunk number) and is skipped at
+    search time; new chunks are appended. Rebuilt from scratch past HNSW_MAX_DEAD."""
+
+    def __init__(self, graph, ids: np.ndarray):
+        self.graph, self.ids = graph, ids
+        self.dead = int((ids < 0).sum())
+
+    @property
+    def ntotal(self) -> int:
+        return len(self.ids) - self.dead
+
+    @classmethod
+    def load(cls, gen: Path) -> SavedGraph:
+        import faiss
+
+        graph = faiss.read_index(str(gen / "hnsw.faiss"))
+        graph.hnsw.efSearch = HNSW_EF
+        ids = np.load(gen / "hnsw_ids.npy", allow_pickle=False)
+        if graph.ntotal != len(ids):
+            raise ValueError(f"{graph.ntotal} vectors in the graph, {len(ids)} ids")
+        return cls(graph, ids)
+
+    @classmethod
+    def updated(cls, prev: LoadedIndex | None, reuse: np.ndarray, vectors: np.ndarray) -> SavedGraph:
+        """The previous generation's graph with removed chunks marked dead and new ones appended,
+        or a new graph when there is none (or too much of it is dead)."""
+        old = None
+        if prev is not None and (prev.path / "hnsw.faiss").is_file():
+            try:
+                old = SavedGraph.load(prev.path)
+            except (OSError, RuntimeError, ValueError):
+                old = None  # damaged: build a new one
+        if old is not None:
+            old_to_new = np.full(len(prev.chunks) + 1, -1, dtype=np.int64)  # [-1] stays -1: dead stays dead
+            kept = np.flatnonzero(reuse >= 0)
+            old_to_new[reuse[kept]] = kept  # a duplicated old line maps to one new chunk; the others are added
+            ids = old_to_new[old.ids]
+            fresh = np.setdiff1d(np.arange(len(vectors)), ids[ids >= 0])
+            if (ids < 0).sum() <= HNSW_MAX_DEAD * (len(ids) + len(fresh)):
+                if len(fresh):
+                    old.graph.add(np.ascontiguousarray(vectors[fresh], dtype=np.float32))
+                return cls(old.graph, np.concatenate([ids, fresh]))
+        import faiss
+
+        graph = faiss.IndexHNSWFlat(vectors.shape[1], HNSW_M, faiss.METRIC_INNER_PRODUCT)
+        graph.hnsw.efSearch = HNSW_EF
+        graph.add(np.ascontiguousarray(vectors, dtype=np.float32))
+        return cls(graph, np.arange(len(vectors), dtype=np.int64))
+
+    def save(self, gen: Path) -> None:
+        import faiss
+
+        faiss.write_index(self.graph, str(gen / "hnsw.faiss"))
+        with (gen / "hnsw_ids.npy").open("wb") as f:
+            np.save(f, self.ids)
+        for name in ("hnsw.faiss", "hnsw_ids.npy"):
+            fd = os.open(gen / name, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+    def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """FAISS's search, in chunk numbers; dead vectors are skipped (fetched past, up to their count)."""
+        sims, pos = self.graph.search(queries, min(len(self.ids), k + self.dead))
+        ids = np.where(pos >= 0, self.ids[pos], -1)
+        out_s = np.full((len(queries), k), -np.inf, dtype=np.float32)
+        out_i = np.full((len(queries), k), -1, dtype=np.int64)
+        for q in range(len(queries)):
+            live = ids[q] >= 0
+            got = ids[q][live][:k]
+            out_i[q, : len(got)] = got
+            out_s[q, : len(got)] = sims[q][live][:k]
+        return out_s, out_i
 
 
 # ---------------------------------------------------------------- reading
@@ -464,14 +551,21 @@ def build_index(
                 old_keyword = None  # a damaged keyword file of the old generation: tokenise everything
             old_texts = [c.text for c in prev.chunks] if prev else []
             keyword = KeywordIndex.updated(old_keyword, reuse, [c.text for c in chunks], old_texts)
-            report.generation = _write_generation(index_dir, manifest, docs, chunks, vectors, keyword)
+            graph = SavedGraph.updated(prev, reuse, vectors) if len(chunks) > FLAT_MAX else None
+            report.generation = _write_generation(index_dir, manifest, docs, chunks, vectors, keyword, graph)
         checkpoint.clear()
         report.seconds = time.perf_counter() - t0
         return report
 
 
 def _write_generation(
-    index_dir: Path, manifest: dict, docs: list[Document], chunks: list[Chunk], vectors: np.ndarray, keyword: KeywordIndex
+    index_dir: Path,
+    manifest: dict,
+    docs: list[Document],
+    chunks: list[Chunk],
+    vectors: np.ndarray,
+    keyword: KeywordIndex,
+    graph: SavedGraph | None = None,
 ) -> str:
     name = f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6:06d}"
     tmp = index_dir / (".tmp-" + name)
@@ -485,6 +579,8 @@ def _write_generation(
         os.fsync(f.fileno())
     _crash_point("write-vectors")
     keyword.save(tmp / "keyword.npz")  # saved with the generation, so a load never tokenises
+    if graph is not None:
+        graph.save(tmp)
     # The manifest is written last inside the generation: a generation without one is incomplete.
     _fsync_write(tmp / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=1).encode())
     os.replace(tmp, index_dir / name)

@@ -25,6 +25,7 @@ def test_round_trip_keeps_chunks_and_vectors(seeds_copy, tmp_path):
     assert got.manifest["n_docs"] == 5 and len(got.chunks) == got.manifest["n_chunks"]
     again = e.embed_documents([c.text for c in got.chunks])
     assert np.allclose(got.vectors, again)
+    assert not (got.path / "hnsw.faiss").exists()  # exact search below FLAT_MAX: nothing to save
     c = next(c for c in got.chunks if c.file.startswith("001") and c.start_line == 15)
     assert "Budapest" in c.text
 
@@ -197,3 +198,45 @@ def test_saved_embedding_work_of_another_embedder_or_before_a_rebuild_is_discard
         build_index(seeds_copy, idx, InterruptedEmbedder(at=3), rebuild=True)
     report = build_index(seeds_copy, idx, HashingEmbedder(), rebuild=True)
     assert report.resumed_chunks == 0 and report.embedded_chunks == report.total_chunks
+
+
+def _self_hits(loaded) -> float:
+    """Share of chunks whose own vector finds them first (or a chunk with the same vector)."""
+    ids = loaded.dense.search(loaded.vectors, 1)[1][:, 0]
+    return float(np.mean([np.array_equal(loaded.vectors[i], loaded.vectors[j]) for i, j in enumerate(ids)]))
+
+
+def test_past_flat_max_the_hnsw_graph_is_saved_and_updated_in_place(seeds_copy, tmp_path, monkeypatch):
+    import rag.index
+
+    monkeypatch.setattr(rag.index, "FLAT_MAX", 20)
+    idx = tmp_path / "idx"
+    build_index(seeds_copy, idx, HashingEmbedder())
+    first = load_index(idx, "hash-256")
+    assert first.manifest["faiss"] == "hnsw32" and (first.path / "hnsw.faiss").is_file()
+    assert list(np.load(first.path / "hnsw_ids.npy")) == list(range(len(first.chunks)))
+    assert _self_hits(first) == 1.0
+
+    # One article removed, one added: the graph keeps its vectors, marks the removed ones dead
+    # and appends the new ones; search answers in the new generation's chunk numbers.
+    files = sorted(seeds_copy.glob("*.txt"))
+    files[0].unlink()  # 8 of 76 chunks
+    (seeds_copy / "new.txt").write_text("Thủ tướng Hungary Viktor Orban nói về hội nghị.\nHội nghị diễn ra ở Budapest.\n")
+    build_index(seeds_copy, idx, HashingEmbedder())
+    second = load_index(idx, "hash-256")
+    graph = second.dense
+    assert graph.dead == 8 and graph.ntotal == len(second.chunks) and len(graph.ids) == len(first.chunks) + 2
+    assert _self_hits(second) == 1.0
+    _, ids = graph.search(second.vectors[:3], len(second.chunks))
+    assert (ids >= 0).all() and sorted(ids[0]) == list(range(len(second.chunks)))  # every live chunk, no dead one
+
+    # Removing more than HNSW_MAX_DEAD of it rebuilds the graph from scratch.
+    for f in files[1:3]:
+        f.unlink()
+    build_index(seeds_copy, idx, HashingEmbedder())
+    third = load_index(idx, "hash-256")
+    assert third.dense.dead == 0 and _self_hits(third) == 1.0
+
+    (third.path / "hnsw.faiss").write_bytes(b"torn")
+    with pytest.raises(IndexCorruptError, match="rag index --rebuild"):
+        _ = load_index(idx, "hash-256").dense

@@ -12,6 +12,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 
 from rag.chunking import AUTHOR
 from rag.prompt import NOT_FOUND, Evidence
@@ -46,6 +47,7 @@ class Checked:
     dropped: list[str] = field(default_factory=list)  # sentences removed as unsupported
     invalid_markers: list[str] = field(default_factory=list)  # markers pointing at nothing shown
     injected: list[int] = field(default_factory=list)  # evidence numbers that read as instructions
+    repaired: list[tuple[str, str]] = field(default_factory=list)  # (model's words, the line's) restored in copies
     said_not_found: bool = False
 
 
@@ -238,6 +240,62 @@ def mixed_script(sentence: str) -> bool:
     return False
 
 
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+MAX_SLIP = 3  # words: a longer difference is the model's own wording, not a slip while copying
+
+
+def repair_copy(sentence: str, line: str, names: frozenset[str]) -> tuple[str, list[tuple[str, str]]]:
+    """Restore the line's words where a Vietnamese sentence copied from it swapped a few.
+
+    The 1.5B model copies a line but slips on a word or two: "Người lãnh đạo Nga" (the leader)
+    for "Ngoại trưởng Nga" (the foreign minister), "hơn ba năm" (more than) for "gần ba năm"
+    (nearly). When most of the sentence is the line word for word, a swap of up to MAX_SLIP words
+    followed by at least three copied words is put back as the line has it. Only common words
+    are swapped back: a name on either side is the model resolving "ông" to "Lavrov" (or the
+    reverse), not a slip.
+    Returns the sentence and the (model's, line's) pairs that were restored."""
+    if not (is_vietnamese(sentence) and is_vietnamese(line)):
+        return sentence, []
+    sentence = nfc(sentence)
+    spans = [m.span() for m in _TOKEN.finditer(sentence)]
+    a, b = [sentence[i:j] for i, j in spans], _TOKEN.findall(nfc(line))
+    ops = SequenceMatcher(None, [t.lower() for t in a], [t.lower() for t in b], autojunk=False).get_opcodes()
+    n_words = sum(1 for t in a if t[0].isalnum())
+    copied = sum(1 for tag, i1, i2, _, _ in ops if tag == "equal" for t in a[i1:i2] if t[0].isalnum())
+    if not n_words or copied / n_words < 0.6:
+        return sentence, []
+    edits: list[tuple[int, int, str]] = []  # (start, end, text) in the sentence: its own spacing stays
+    restored = []
+    for k, (tag, i1, i2, j1, j2) in enumerate(ops):
+        if tag != "replace":
+            continue
+        theirs, ours = a[i1:i2], b[j1:j2]
+        breaks = [t for t, tok in enumerate(ours) if not tok[0].isalnum()]
+        if breaks and i1 == 0:  # the copy starts inside a clause: "Kể từ đó, các quan chức" -> "các quan chức"
+            ours = ours[breaks[-1] + 1 :]
+        after = ops[k + 1] if k + 1 < len(ops) else None
+        before = ops[k - 1] if k else None
+        if not (
+            1 <= len(theirs) <= MAX_SLIP
+            and 1 <= len(ours) <= MAX_SLIP + 1
+            and all(t[0].isalpha() for t in theirs + ours)
+            and after is not None
+            and after[0] == "equal"
+            and after[2] - after[1] >= 3
+            and (before is None or before[0] == "equal")
+            and not any(fold(t) in names or (t[0].isupper() and (i1 or n)) for n, t in enumerate(theirs))
+            and not any(fold(t) in names or t[0].isupper() for t in ours)
+        ):
+            continue
+        if i1 == 0:
+            ours = [ours[0][:1].upper() + ours[0][1:], *ours[1:]]
+        edits.append((spans[i1][0], spans[i2 - 1][1], " ".join(ours)))
+        restored.append((sentence[spans[i1][0] : spans[i2 - 1][1]], " ".join(b[j2 - len(ours) : j2])))
+    for start, end, text in reversed(edits):
+        sentence = sentence[:start] + text + sentence[end:]
+    return sentence, restored
+
+
 def unknown_names(sentence: str, known: Callable[[str], bool]) -> set[str]:
     """Capitalised words of a Vietnamese sentence (after its first) that occur nowhere in the corpus.
     English sentences are skipped: their capitalised words are mostly translations, not names."""
@@ -306,6 +364,9 @@ def check(
         body = re.sub(r"\s+([.,!?;:])", r"\1", " ".join(body.split())).strip()
         if len(content_terms(body)) == 0:
             continue  # a bare marker or filler: nothing to keep
+        for ev in [ev for ev in cited if ev.number not in result.injected][:1]:
+            body, restored = repair_copy(body, ev.text, names)
+            result.repaired.extend(restored)
         restates = question and not content_terms(body) - content_terms(question)
         if body.endswith("?") or (restates and not (yes_no and _NEGATION.search(body))):
             result.dropped.append(body)  # restates the question: it asserts nothing ("No, X did not Y" does)

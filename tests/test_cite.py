@@ -1,4 +1,4 @@
-from rag.cite import check, split_sentences
+from rag.cite import check, repair_copy, split_sentences
 from rag.prompt import Evidence
 
 L15 = Evidence(1, "001.txt", 15, 15, "Sau cuộc gọi này, Điện Kremlin và Nhà Trắng thông báo hai nhà lãnh đạo đã đồng ý tổ chức một hội nghị thượng đỉnh tại thủ đô Budapest (Hungary).", "Ngoại trưởng Nga và Mỹ điện đàm", "2025-10-21", 0)
@@ -155,7 +155,7 @@ def test_a_number_the_line_holds_lowers_the_cross_lingual_bar():
 def test_a_bounded_number_must_be_bounded_the_same_way():
     line = Evidence(1, "004.txt", 20, 20, "Người tiền nhiệm Joe Biden đã không nói chuyện trực tiếp với ông Putin trong gần ba năm.", "Trump", "2025-01-23", 0)
     sim = lambda s, ev: 0.9  # even a perfect paraphrase score does not rescue a changed bound
-    flipped = check("Ông Biden đã không nói chuyện trực tiếp với ông Putin trong hơn ba năm [1].", [line], sim)
+    flipped = check("Trong hơn ba năm, hai nhà lãnh đạo không hề trao đổi trực tiếp với nhau [1].", [line], sim)
     assert not flipped.citations and flipped.dropped
     same = check("Ông Biden đã không nói chuyện trực tiếp với ông Putin trong gần ba năm [1].", [line], sim)
     assert [c.line_start for c in same.citations] == [20]
@@ -178,3 +178,26 @@ def test_a_common_english_word_is_not_a_name_claim():
     names = frozenset({"company", "tesla", "lavrov"})  # "Company" appears only capitalised in the corpus
     assert names_in("Tesla's company produced electric motors [1].", names) == {"tesla"}
     assert names_in("The Company and Lavrov [1].", names) == {"company", "lavrov"}
+
+
+L17 = "Kể từ đó, các quan chức Nga, Mỹ và Hungary đều xác nhận công tác chuẩn bị cho sự kiện này đang được tiến hành."
+
+
+def test_slips_while_copying_a_line_are_put_back_as_the_line_has_them():
+    said = "Người lãnh đạo Nga, Mỹ và Hungary đã xác nhận công tác chuẩn bị cho sự kiện này đang được tiến hành."
+    fixed, restored = repair_copy(said, L17, NAMES)
+    assert fixed == "Các quan chức Nga, Mỹ và Hungary đều xác nhận công tác chuẩn bị cho sự kiện này đang được tiến hành."
+    assert restored == [("Người lãnh đạo", "các quan chức"), ("đã", "đều")]
+    line = Evidence(1, "004.txt", 20, 20, "Người tiền nhiệm Joe Biden đã không nói chuyện trực tiếp với ông Putin trong gần ba năm.", "", "", 0)
+    got = check("Joe Biden đã không nói chuyện trực tiếp với ông Putin trong hơn ba năm [1].", [line], names=NAMES | {"biden", "joe"})
+    assert got.text == "Joe Biden đã không nói chuyện trực tiếp với ông Putin trong gần ba năm [1]." and got.repaired == [("hơn", "gần")]
+
+
+def test_a_name_brought_in_or_the_models_own_wording_is_not_a_slip():
+    line = "Ông cho biết, Moscow vẫn sẵn sàng tổ chức hội nghị thượng đỉnh Nga-Mỹ tại Budapest."
+    resolved = "Ông Lavrov cho biết, Moscow vẫn sẵn sàng tổ chức hội nghị thượng đỉnh Nga-Mỹ tại Budapest."
+    assert repair_copy(resolved, line, NAMES) == (resolved, [])
+    own = "Các bên đã thống nhất rằng công tác chuẩn bị đang diễn ra."  # shares too little of the line
+    assert repair_copy(own, L17, NAMES) == (own, [])
+    english = "Officials of Russia, the US and Hungary all confirmed the preparations were under way."
+    assert repair_copy(english, L17, NAMES) == (english, [])

@@ -79,6 +79,8 @@ class IndexWatch:
             self.call_from_thread(self._reindexed, None, f"Re-indexing failed ({type(e).__name__}: {e}).")
             return
         what = f"{len(report.added)} added, {len(report.changed)} changed, {len(report.removed)} removed"
+        if report.resumed_chunks:
+            what += f"; {report.resumed_chunks} chunks kept from an interrupted run"
         self.call_from_thread(self._reindexed, index, what)
 
     def _reindexed(self, index, message: str) -> None:

@@ -287,10 +287,10 @@ def repair_copy(sentence: str, line: str, names: frozenset[str]) -> tuple[str, l
             and not any(fold(t) in names or t[0].isupper() for t in ours)
         ):
             continue
-        if i1 == 0:
-            ours = [ours[0][:1].upper() + ours[0][1:], *ours[1:]]
-        edits.append((spans[i1][0], spans[i2 - 1][1], " ".join(ours)))
-        restored.append((sentence[spans[i1][0] : spans[i2 - 1][1]], " ".join(b[j2 - len(ours) : j2])))
+        line_words = " ".join(ours)
+        put = line_words[:1].upper() + line_words[1:] if i1 == 0 else line_words
+        edits.append((spans[i1][0], spans[i2 - 1][1], put))
+        restored.append((sentence[spans[i1][0] : spans[i2 - 1][1]], line_words))
     for start, end, text in reversed(edits):
         sentence = sentence[:start] + text + sentence[end:]
     return sentence, restored

@@ -219,11 +219,7 @@ class SavedGraph:
         with (gen / "hnsw_ids.npy").open("wb") as f:
             np.save(f, self.ids)
         for name in ("hnsw.faiss", "hnsw_ids.npy"):
-            fd = os.open(gen / name, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            _fsync_path(gen / name)
 
     def search(self, queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """FAISS's search, in chunk numbers; dead vectors are skipped (fetched past, up to their count)."""
@@ -327,6 +323,15 @@ class IndexLock:
             fcntl.flock(self.fd, fcntl.LOCK_UN)
             os.close(self.fd)
             self.fd = None
+
+
+def _fsync_path(path: Path) -> None:
+    """Flush a file written by someone else (FAISS), or a folder's entries, to disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _fsync_write(path: Path, data: bytes) -> None:
@@ -590,11 +595,7 @@ def _write_generation(
     previous = (index_dir / "CURRENT").read_text().strip() if (index_dir / "CURRENT").is_file() else None
     os.replace(pointer_tmp, index_dir / "CURRENT")
     _crash_point("after-swap")
-    dfd = os.open(index_dir, os.O_RDONLY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
+    _fsync_path(index_dir)
     _collect_garbage(index_dir, keep={name, previous})
     return name
 

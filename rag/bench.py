@@ -172,7 +172,7 @@ def run_bench(
             t1 = time.perf_counter()
             search(loaded, None, q, mode="dense", query_vector=vec)
             t2 = time.perf_counter()
-            search(loaded, None, q, mode="hybrid", query_vector=vec)
+            search(loaded, embedder, q, mode="hybrid", query_vector=vec)  # embeds the name-less form when used
             t3 = time.perf_counter()
             embed_ms.append((t1 - t0) * 1000)
             dense_ms.append((t2 - t1) * 1000)

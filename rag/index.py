@@ -103,6 +103,15 @@ class LoadedIndex:
     _faiss: object = None
     _keyword: object = None
     _texts: dict[str, str] = field(default_factory=dict)
+    _by_file: dict[str, list[int]] | None = None
+
+    def chunks_of(self, file: str) -> list[int]:
+        """Positions of a document's chunks (the map is built on first use, then kept)."""
+        if self._by_file is None:
+            self._by_file = {}
+            for i, c in enumerate(self.chunks):
+                self._by_file.setdefault(c.file, []).append(i)
+        return self._by_file.get(file, [])
 
     def article_text(self, file: str) -> str:
         """A document's title and lines as one string (joined once, then kept); "" if unknown."""
@@ -131,7 +140,7 @@ class LoadedIndex:
     @property
     def keyword(self):
         if self._keyword is None:
-            from rag.retrieve import KeywordIndex
+            from rag.retrieve import CAPS_VERSION, KeywordIndex
 
             saved = self.path / "keyword.npz"
             try:
@@ -140,6 +149,8 @@ class LoadedIndex:
                 raise IndexCorruptError(f"The keyword index {saved} is damaged ({e}). Run `rag index --rebuild`.") from e
             if self._keyword is None or self._keyword.n != len(self.chunks) or self._keyword.caps is None:
                 self._keyword = KeywordIndex.build([c.text for c in self.chunks])  # saved by an older version
+            elif self._keyword.caps_version < CAPS_VERSION:
+                self._keyword.recount_caps([c.text for c in self.chunks])
         return self._keyword
 
     @property

@@ -20,7 +20,7 @@ from rag.errors import ConfigError, RagError
 from rag.generate import Generator
 from rag.index import LoadedIndex, load_index
 from rag.prompt import EVIDENCE_CHARS, MAX_LINE_CHARS, Evidence, build_messages, trim
-from rag.retrieve import RRF_K, Hit, Retrieval, search
+from rag.retrieve import RRF_K, Hit, Retrieval, search, unnamed
 from rag.text import STOP, content_terms, is_vietnamese
 
 MAX_QUESTION_CHARS = 2000
@@ -189,15 +189,26 @@ class Pipeline:
         k = k or self.settings.top_k
         index = index or self.index
         t0 = time.perf_counter()
-        with self._embed_lock:
-            qv = self.embedder.embed_queries([question])[0] if mode != "keyword" else None
-            cv = self.embedder.embed_queries([history[-1][0] + " " + question])[0] if history and mode != "keyword" else None
+        # A follow-up ("When did he call Lavrov?") leans on the previous question for its subject.
+        queries = [question] + ([history[-1][0] + " " + question] if history else [])
+        vectors: dict[str, np.ndarray | None] = {}
+        if mode != "keyword":
+            texts = list(dict.fromkeys(queries + [t for q in queries if mode == "hybrid" and (t := unnamed(index, q))]))
+            with self._embed_lock:  # one batch: the questions and their name-less forms
+                vectors = dict(zip(texts, self.embedder.embed_queries(texts)))
         embed_ms = (time.perf_counter() - t0) * 1000  # part of retrieval latency, though done out here
-        main = search(index, self.embedder, question, k=max(k, 20), mode=mode, query_vector=qv)
+
+        def ranked(q: str) -> Retrieval:
+            rest = unnamed(index, q) if mode == "hybrid" else None
+            return search(
+                index, self.embedder, q, k=max(k, 20), mode=mode, query_vector=vectors.get(q),
+                unnamed_vector=vectors.get(rest) if rest else None,
+            )
+
+        main = ranked(question)
         if not history:
             return Retrieval(main.hits[:k], main.keyword_weight, main.ms + embed_ms)
-        # A follow-up ("When did he call Lavrov?") leans on the previous question for its subject.
-        ctx = search(index, self.embedder, history[-1][0] + " " + question, k=max(k, 20), mode=mode, query_vector=cv)
+        ctx = ranked(queries[1])
         score: dict[int, float] = {}
         by_id: dict[int, Hit] = {}
         for weight, ret in ((1.0, main), (0.8, ctx)):

@@ -3,11 +3,18 @@
 The keyword side is weighted by how much of the question the corpus vocabulary actually
 covers: an English question over Vietnamese text shares only names, and its keyword
 ranking is mostly noise, so it counts for little there.
+
+A question that names people or places ("What did Lavrov say Russia is ready to do?") is pulled,
+in embedding space, towards every line that repeats the names, while the line that answers often
+says "the foreign minister" or no name at all. So the lines of the leading articles that carry those
+names are ranked a second time by the question without its names (`unnamed`), and that ranking is
+fused in too.
 """
 
 from __future__ import annotations
 
 import math
+import re
 import time
 from dataclasses import dataclass
 
@@ -15,9 +22,11 @@ import numpy as np
 
 from rag.embedding import Embedder
 from rag.index import LoadedIndex
-from rag.text import fold, keyword_tokens, words
+from rag.text import STOP, fold, keyword_tokens, words
 
 RRF_K = 60
+CAPS_VERSION = 2  # 2: web addresses are not counted ("ong-trump-va-ong-putin" hid both names)
+_ADDRESS = re.compile(r"(?:https?|ftp)://\S+|www\.\S+|\S+@\S+\.\w+", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,9 +53,11 @@ class KeywordIndex:
         postings: list[tuple[np.ndarray, np.ndarray]],
         lengths: np.ndarray,
         caps: dict[str, list[int]] | None = None,
+        caps_version: int = CAPS_VERSION,
     ):
         self.vocab = vocab
         self.caps = caps  # folded word -> [capitalised, lower-case] counts; None in older saves
+        self.caps_version = caps_version
         self.names = _names(caps or {})  # folded syllables the corpus always capitalises: proper names
         self.postings = postings
         self.lengths = lengths
@@ -110,6 +121,12 @@ class KeywordIndex:
         postings = [(docs[offsets[k] : offsets[k + 1]], tfs[offsets[k] : offsets[k + 1]]) for k in range(len(vocab))]
         return cls(vocab, postings, lengths, {w: c for w, c in caps.items() if c[0] or c[1]})
 
+    def recount_caps(self, texts: list[str]) -> None:
+        """Count capitalisation afresh (a save from before CAPS_VERSION counted it differently)."""
+        caps: dict[str, list[int]] = {}
+        _count_caps(caps, texts, 1)
+        self.caps, self.caps_version, self.names = caps, CAPS_VERSION, _names(caps)
+
     def save(self, path) -> None:
         """One .npz: vocabulary, postings as one flat array with offsets, lengths, capitalisation counts."""
         import os
@@ -123,7 +140,10 @@ class KeywordIndex:
         cap_words = np.array(list(caps), dtype=object).astype(str)
         cap_counts = np.array(list(caps.values()), dtype=np.int64).reshape(-1, 2)
         with open(path, "wb") as f:
-            np.savez(f, vocab=vocab, offsets=offsets, docs=docs, tfs=tfs, lengths=self.lengths, cap_words=cap_words, cap_counts=cap_counts)
+            np.savez(
+                f, vocab=vocab, offsets=offsets, docs=docs, tfs=tfs, lengths=self.lengths,
+                cap_words=cap_words, cap_counts=cap_counts, caps_version=np.int64(self.caps_version),
+            )
             f.flush()
             os.fsync(f.fileno())
 
@@ -132,8 +152,9 @@ class KeywordIndex:
         with np.load(path, allow_pickle=False) as z:
             vocab_list, offsets, docs, tfs, lengths = z["vocab"].tolist(), z["offsets"], z["docs"], z["tfs"], z["lengths"]
             caps = dict(zip(z["cap_words"].tolist(), z["cap_counts"].tolist())) if "cap_words" in z.files else None
+            version = int(z["caps_version"]) if "caps_version" in z.files else 1
         postings = [(docs[offsets[i] : offsets[i + 1]], tfs[offsets[i] : offsets[i + 1]]) for i in range(len(vocab_list))]
-        return cls({t: i for i, t in enumerate(vocab_list)}, postings, lengths, caps)
+        return cls({t: i for i, t in enumerate(vocab_list)}, postings, lengths, caps, version)
 
     def coverage(self, query: str) -> float:
         """Share of the question's distinct keyword tokens that occur in the corpus at all."""
@@ -158,7 +179,7 @@ class KeywordIndex:
 def _count_caps(caps: dict[str, list[int]], texts, sign: int) -> None:
     """Add (sign=1) or take away (-1) how often each word is written capitalised or not."""
     for text in texts:
-        for pos, w in enumerate(words(text)):
+        for pos, w in enumerate(words(_ADDRESS.sub(" ", text))):
             if pos == 0 or len(w) < 2:
                 continue  # a sentence's first word is capitalised whatever it is
             c = caps.setdefault(fold(w), [0, 0])
@@ -182,6 +203,40 @@ def _rank_of(order: np.ndarray, n: int) -> np.ndarray:
     return ranks
 
 
+SCOPE_ARTICLES = 2  # the name-scoped ranking looks inside the articles of the top two hits
+SCOPE_DEPTH = 10  # and adds its best ten lines to the fused ranking
+
+
+def _names_in(index: LoadedIndex, query: str) -> set[str]:
+    """The query's capitalised words that the corpus always capitalises (folded), less function
+    words: a question's first word ("What", "Ai") is capitalised whatever it is."""
+    return {f for w in words(query) if w[:1].isupper() and (f := fold(w)) in index.keyword.names and f not in STOP}
+
+
+def unnamed(index: LoadedIndex, query: str) -> str | None:
+    """`query` without its names (`_names_in`), or None when it has none."""
+    names = _names_in(index, query)
+    if not names:
+        return None
+    return " ".join(w for w in words(query) if fold(w) not in names and w.lower() != "s")
+
+
+def _name_scope(index: LoadedIndex, names: set[str], leaders: list[int]) -> np.ndarray:
+    """Chunks of those leading articles that carry the most of the question's names."""
+    count: dict[str, int] = {}
+    for name in names:
+        tid = index.keyword.vocab.get(name)
+        if tid is None:
+            continue
+        for f in {index.chunks[i].file for i in index.keyword.postings[tid][0].tolist()}:
+            count[f] = count.get(f, 0) + 1
+    if not count:
+        return np.zeros(0, dtype=np.int64)
+    most = max(count.values())
+    files = {index.chunks[i].file for i in leaders} & {f for f, c in count.items() if c == most}
+    return np.array(sorted(i for f in files for i in index.chunks_of(f)), dtype=np.int64)
+
+
 def search(
     index: LoadedIndex,
     embedder: Embedder | None,
@@ -190,8 +245,12 @@ def search(
     mode: str = "hybrid",
     depth: int = 50,
     query_vector: np.ndarray | None = None,
+    unnamed_vector: np.ndarray | None = None,
 ) -> Retrieval:
-    """Rank chunks for `query`. mode: hybrid | dense | keyword."""
+    """Rank chunks for `query`. mode: hybrid | dense | keyword.
+
+    In hybrid mode a question with names gets the name-scoped ranking (module docstring), from
+    `unnamed_vector` (the embedding of `unnamed(index, query)`) or, without it, from `embedder`."""
     t0 = time.perf_counter()
     n = len(index.chunks)
     if n == 0:
@@ -217,6 +276,8 @@ def search(
         if len(matched):
             order = matched[np.argsort(-kw[matched], kind="stable")][:depth]
             fused[order] += weight / (RRF_K + np.arange(len(order)) + 1)
+    if mode == "hybrid":
+        _fuse_name_scope(index, embedder, query, fused, dense_scores, query_vector, unnamed_vector)
     candidates = np.flatnonzero(fused > 0)
     # Ties (e.g. keyword-only) fall back to the dense score, then to corpus order.
     order = sorted(candidates, key=lambda i: (-fused[i], -dense_scores[i], i))[:k]
@@ -226,3 +287,21 @@ def search(
         for i in order
     ]
     return Retrieval(hits, weight, (time.perf_counter() - t0) * 1000)
+
+
+def _fuse_name_scope(index, embedder, query, fused, dense_scores, query_vector, unnamed_vector) -> None:
+    """Add the name-scoped ranking (module docstring) to `fused`, in place."""
+    rest = unnamed(index, query)
+    if not rest or query_vector is None or (unnamed_vector is None and embedder is None):
+        return
+    candidates = np.flatnonzero(fused > 0)
+    leaders = sorted(candidates, key=lambda i: (-fused[i], -dense_scores[i], i))[:SCOPE_ARTICLES]
+    scope = _name_scope(index, _names_in(index, query), [int(i) for i in leaders])
+    if not len(scope):
+        return
+    if unnamed_vector is None:
+        unnamed_vector = embedder.embed_queries([rest])[0]
+    vectors = index.vectors[scope]
+    dense_scores[scope] = vectors @ query_vector  # lines past the dense depth get their real similarity
+    order = scope[np.argsort(-(vectors @ unnamed_vector), kind="stable")][:SCOPE_DEPTH]
+    fused[order] += 1.0 / (RRF_K + np.arange(len(order)) + 1)

@@ -127,22 +127,50 @@ def names_in(sentence: str, names: frozenset[str]) -> set[str]:
     return {f for f, w in ((fold(w), w) for w in words(MARKER.sub(" ", sentence))) if f in names and w[:1].isupper()}
 
 
-def _context(ev: Evidence, article: Callable[[str], str] | None) -> str:
-    """What a cited line vouches for: the line and its article's title; for a byline, which speaks
-    for the whole article ("X wrote the article about Y"), the whole article."""
-    text = ev.text + " " + ev.title
+def _context(ev: Evidence, article: Callable[[str], str] | None, names: frozenset[str] | None = None) -> str:
+    """What a cited line vouches for: the line and its article's title; a byline speaks for the
+    whole article ("X wrote the article about Y").
+
+    With `names`, a line that names people itself takes from the title only the rest of those
+    names ("Marco" of the title's "Marco Rubio" for a line saying "Rubio"): a line about Biden does
+    not vouch for the Trump of its title."""
+    text = ev.text
+    own = names_in(ev.text, names) if names is not None else set()
+    if not own:
+        text += " " + ev.title
+    else:
+        text += " " + " ".join(run for run in _name_runs(ev.title) if own & {fold(w) for w in words(run)})
     if article is not None and ev.text.startswith(AUTHOR):
         text += " " + article(ev.file)
     return text
 
 
-def names_covered(claimed: set[str], cited: list[Evidence], article: Callable[[str], str] | None = None) -> bool:
+def _name_runs(text: str) -> list[str]:
+    """Runs of capitalised words ("Marco Rubio", "Trump-Putin")."""
+    out, run = [], []
+    for tok in re.findall(r"\w+|[^\w\s]", nfc(text)):
+        if tok[0].isupper():
+            run.append(tok)
+        elif tok in "-–" and run:
+            continue
+        else:
+            if run:
+                out.append(" ".join(run))
+            run = []
+    if run:
+        out.append(" ".join(run))
+    return out
+
+
+def names_covered(
+    claimed: set[str], cited: list[Evidence], article: Callable[[str], str] | None = None, names: frozenset[str] | None = None
+) -> bool:
     """Every name the sentence uses appears in what a cited line vouches for (_context)."""
     if not claimed:
         return True
     seen = set()
     for ev in cited:
-        seen |= {fold(w) for w in words(_context(ev, article))}
+        seen |= {fold(w) for w in words(_context(ev, article, names))}
     return claimed <= seen
 
 
@@ -376,12 +404,12 @@ def check(
             continue
         claimed = names_in(body, names)
         good = [ev for ev in dict.fromkeys(cited) if ev.number not in result.injected and supports(body, ev)]
-        if good and (not names_covered(claimed, good, article) or echoes_premise(body, asked, good, article)):
+        if good and (not names_covered(claimed, good, article, names) or echoes_premise(body, asked, good, article)):
             good = []
         if not good:
             # The model cited the wrong line (or none): keep the sentence only if a shown line supports it.
             candidates = [
-                ev for ev in usable if names_covered(claimed, [ev], article) and not echoes_premise(body, asked, [ev], article)
+                ev for ev in usable if names_covered(claimed, [ev], article, names) and not echoes_premise(body, asked, [ev], article)
             ]
             best = max(candidates, key=lambda ev: lexical_support(body, ev), default=None)
             if best is not None and lexical_support(body, best) >= max(min_lexical, 0.6):

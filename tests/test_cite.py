@@ -201,3 +201,23 @@ def test_a_name_brought_in_or_the_models_own_wording_is_not_a_slip():
     assert repair_copy(own, L17, NAMES) == (own, [])
     english = "Officials of Russia, the US and Hungary all confirmed the preparations were under way."
     assert repair_copy(english, L17, NAMES) == (english, [])
+
+
+def test_a_line_about_other_people_does_not_borrow_names_from_its_title():
+    """seeds/004:20 is about Biden and Putin; its article's title asks about Trump. The 1.5B model
+    wrote "Putin and Trump had not spoken for nearly three years" on it: wrong, and no longer passed."""
+    names = frozenset({"putin", "trump", "biden", "joe", "nga", "moscow", "rubio", "marco"})
+    l20 = Evidence(
+        1, "004.txt", 20, 20,
+        "Hãng tin này lưu ý rằng, cuộc gọi sẽ là một sự thay đổi đáng kể so với cách tiếp cận của người tiền nhiệm "
+        "Joe Biden, người đã không nói chuyện trực tiếp với Tổng thống Nga Putin trong gần ba năm.",
+        "Moscow nói gì về cuộc điện thoại với Tổng thống Trump?", "", 0,
+    )
+    wrong = "Ông Putin và ông Trump đã không nói chuyện trực tiếp với nhau trong gần ba năm [1]."
+    assert check(wrong, [l20], names=names).citations == []
+    # A line that names no one still takes its subject from the title ...
+    he = Evidence(1, "004.txt", 22, 22, "Ông nói rằng cuộc gọi sẽ diễn ra trong vài ngày tới.", "Moscow nói gì về cuộc điện thoại với Tổng thống Trump?", "", 0)
+    assert check("Ông Trump nói rằng cuộc gọi sẽ diễn ra trong vài ngày tới [1].", [he], names=names).citations
+    # ... and a line naming "Rubio" the rest of the title's "Marco Rubio".
+    rubio = Evidence(1, "000.txt", 7, 7, "Ngoại trưởng Rubio nói rằng lần tới phải có một kết quả cụ thể.", "Ngoại trưởng Marco Rubio: Cuộc gặp thượng đỉnh Nga-Mỹ", "", 0)
+    assert check("Ngoại trưởng Marco Rubio nói rằng lần tới phải có một kết quả cụ thể [1].", [rubio], names=names).citations

@@ -190,25 +190,23 @@ class Pipeline:
         index = index or self.index
         t0 = time.perf_counter()
         # A follow-up ("When did he call Lavrov?") leans on the previous question for its subject.
+        # The name-scoped ranking (rag.retrieve) is for the question itself: on the follow-up's
+        # reading with the previous question, it pulled towards the previous answer's line.
         queries = [question] + ([history[-1][0] + " " + question] if history else [])
-        vectors: dict[str, np.ndarray | None] = {}
+        rest = unnamed(index, question) if mode == "hybrid" else None
+        vectors: dict[str, np.ndarray] = {}
         if mode != "keyword":
-            texts = list(dict.fromkeys(queries + [t for q in queries if mode == "hybrid" and (t := unnamed(index, q))]))
-            with self._embed_lock:  # one batch: the questions and their name-less forms
+            texts = list(dict.fromkeys(queries + ([rest] if rest else [])))
+            with self._embed_lock:  # one batch: the question(s) and the question without its names
                 vectors = dict(zip(texts, self.embedder.embed_queries(texts)))
         embed_ms = (time.perf_counter() - t0) * 1000  # part of retrieval latency, though done out here
-
-        def ranked(q: str) -> Retrieval:
-            rest = unnamed(index, q) if mode == "hybrid" else None
-            return search(
-                index, self.embedder, q, k=max(k, 20), mode=mode, query_vector=vectors.get(q),
-                unnamed_vector=vectors.get(rest) if rest else None,
-            )
-
-        main = ranked(question)
+        main = search(
+            index, self.embedder, question, k=max(k, 20), mode=mode, query_vector=vectors.get(question),
+            unnamed_vector=vectors.get(rest) if rest else None,
+        )
         if not history:
             return Retrieval(main.hits[:k], main.keyword_weight, main.ms + embed_ms)
-        ctx = ranked(queries[1])
+        ctx = search(index, self.embedder, queries[1], k=max(k, 20), mode=mode, query_vector=vectors.get(queries[1]), name_scope=False)
         score: dict[int, float] = {}
         by_id: dict[int, Hit] = {}
         for weight, ret in ((1.0, main), (0.8, ctx)):

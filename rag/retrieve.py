@@ -246,11 +246,13 @@ def search(
     depth: int = 50,
     query_vector: np.ndarray | None = None,
     unnamed_vector: np.ndarray | None = None,
+    name_scope: bool = True,
 ) -> Retrieval:
     """Rank chunks for `query`. mode: hybrid | dense | keyword.
 
-    In hybrid mode a question with names gets the name-scoped ranking (module docstring), from
-    `unnamed_vector` (the embedding of `unnamed(index, query)`) or, without it, from `embedder`."""
+    In hybrid mode (and with `name_scope`) a question with names gets the name-scoped ranking
+    (module docstring), from `unnamed_vector` (the embedding of `unnamed(index, query)`) or,
+    without it, from `embedder`."""
     t0 = time.perf_counter()
     n = len(index.chunks)
     if n == 0:
@@ -276,7 +278,7 @@ def search(
         if len(matched):
             order = matched[np.argsort(-kw[matched], kind="stable")][:depth]
             fused[order] += weight / (RRF_K + np.arange(len(order)) + 1)
-    if mode == "hybrid":
+    if mode == "hybrid" and name_scope:
         _fuse_name_scope(index, embedder, query, fused, dense_scores, query_vector, unnamed_vector)
     candidates = np.flatnonzero(fused > 0)
     # Ties (e.g. keyword-only) fall back to the dense score, then to corpus order.

@@ -324,13 +324,14 @@ def repair_copy(sentence: str, line: str, names: frozenset[str]) -> tuple[str, l
     return sentence, restored
 
 
-def unknown_names(sentence: str, known: Callable[[str], bool]) -> set[str]:
-    """Capitalised words of a Vietnamese sentence (after its first) that occur nowhere in the corpus.
-    English sentences are skipped: their capitalised words are mostly translations, not names."""
+def unknown_names(sentence: str, known: Callable[[str], bool]) -> list[str]:
+    """Capitalised words of a Vietnamese sentence (after its first; acronyms aside) that occur
+    nowhere in the corpus, as written. English sentences are skipped: their capitalised words are
+    mostly translations, not names."""
     if not is_vietnamese(sentence):
-        return set()
+        return []
     ws = words(MARKER.sub(" ", sentence))[1:]
-    return {fold(w) for w in ws if len(w) > 1 and w[0].isupper() and not w.isupper() and not known(fold(w))}
+    return list(dict.fromkeys(w for w in ws if len(w) > 1 and w[0].isupper() and not w.isupper() and not known(fold(w))))
 
 
 def check(

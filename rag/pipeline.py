@@ -5,6 +5,7 @@ Models are loaded once per Pipeline; the generator lazily, on the first question
 
 from __future__ import annotations
 
+import difflib
 import threading
 import time
 from collections.abc import Callable
@@ -29,6 +30,19 @@ REFUSAL = {
     True: "Các bài báo không có thông tin để trả lời câu hỏi này.",
     False: "The articles do not say.",
 }
+NOT_MENTIONED = {
+    True: "Các bài báo không nhắc đến {} (kiểm tra lại cách viết tên).",
+    False: "The articles never mention {} (check the spelling).",
+}
+
+
+def _known_or_close(word: str, index: LoadedIndex) -> bool:
+    """A folded word of the corpus, a function word, or within a letter or two of a word the corpus
+    capitalises ("Dmitriy" / "Dmitry", "Sergei" / "Sergey")."""
+    kw = index.keyword
+    if word in kw.vocab or word in STOP:
+        return True
+    return bool(difflib.get_close_matches(word, list(kw.caps or ()), n=1, cutoff=0.8))
 
 # Retrieval confidence below which we refuse without asking the model. Calibrated on the
 # seeds gold set (eval/gold/seeds.jsonl); see README "Refusals".
@@ -55,7 +69,7 @@ class Answer:
     evidence: list[Evidence] = field(default_factory=list)
     raw: str = ""
     dropped: list[str] = field(default_factory=list)
-    reason: str = ""  # why it refused: weak-evidence | model-not-found | unsupported | cancelled
+    reason: str = ""  # why it refused: weak-evidence | unknown-name | model-not-found | unsupported | cancelled
     cancelled: bool = False
 
     def to_dict(self) -> dict:
@@ -342,6 +356,11 @@ class Pipeline:
 
         if self.evidence_is_weak(question, ret.hits, shown, history):
             return finish("weak-evidence")
+        missing = cite.unknown_names(question, lambda w: _known_or_close(w, index))
+        if missing:  # "Tổng thống Zelensky ..." over articles that never name him: nothing to answer from
+            finish("unknown-name")
+            answer.answer = NOT_MENTIONED[vi].format(", ".join(missing))
+            return answer
         if mode == "extractive":
             best = min(shown, key=lambda ev: ev.rank)
             answer.raw = best.text

@@ -195,3 +195,13 @@ def test_fewer_lines_shown_may_each_be_longer(hash_index):
     long_hit = dataclasses.replace(hits[0], text="chữ " * 600)
     (ev,) = p._evidence(Q, [long_hit], hash_index)
     assert MAX_LINE_CHARS < len(ev.text) <= EVIDENCE_CHARS + 4
+
+
+def test_a_vietnamese_question_naming_someone_the_articles_never_mention_is_refused_by_name(hash_index):
+    p = make_pipeline(hash_index, "Tổng thống Trump điều chỉnh mốc thời gian [1].")
+    a = p.ask("Tổng thống Zelensky phản ứng thế nào với kế hoạch hòa bình của ông Trump?")
+    assert a.refused and a.reason == "unknown-name" and "Zelensky" in a.answer and not a.citations
+    assert p.generator.calls == []  # the model is not asked
+    # A spelling the articles use with a letter changed ("Dmitriy" / "Dmitry") is not unknown.
+    a = make_pipeline(hash_index, "Ông Dmitry Peskov là người phát ngôn Điện Kremlin [1].").ask("Ông Dmitri Peskov giữ vai trò gì?")
+    assert a.reason != "unknown-name"

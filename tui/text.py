@@ -20,6 +20,7 @@ MARKER_STYLE = "bold underline"
 # What a refusal means, in plain words (Answer.reason -> sentence).
 REASONS = {
     "weak-evidence": "Nothing in the articles is close enough to this question.",
+    "unknown-name": "The question names someone or something the articles never mention.",
     "model-not-found": "The closest passages do not contain the answer.",
     "unsupported": "The model's answer was not backed by the articles, so it is not shown.",
     "cancelled": "Cancelled.",

@@ -22,7 +22,7 @@ from tui.text import copy_text
 from tui.widgets import BusyBar, ChatInput, CitationChip, EvidencePane
 
 SIZE = (100, 30)
-BUDAPEST = "hội nghị thượng đỉnh tại Budapest"
+BUDAPEST = "hội nghị thượng đỉnh tại thủ đô Budapest (Hungary)"
 SUMMIT_LINE = ("001_f9b850b45a61ace5.txt", 15)
 
 

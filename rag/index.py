@@ -336,6 +336,26 @@ class IndexLock:
             self.fd = None
 
 
+def _refresh_keyword(gen: LoadedIndex) -> None:
+    """Save again a generation's keyword file whose capitalisation counts an older version made:
+    loading recounts them (8 s at 100k chunks), and an unchanged corpus writes no new generation.
+    Written aside, then renamed over the old file: a reader gets one or the other, whole."""
+    from rag.retrieve import CAPS_VERSION
+
+    saved = gen.path / "keyword.npz"
+    try:
+        with np.load(saved, allow_pickle=False) as z:
+            current = "caps_version" in z.files and int(z["caps_version"]) >= CAPS_VERSION
+    except (OSError, ValueError):
+        return  # missing or damaged: loading rebuilds it, and the next change writes a new generation
+    if current:
+        return
+    tmp = gen.path / "keyword.npz.tmp"
+    gen.keyword.save(tmp)  # the property recounted the capitalisation
+    os.replace(tmp, saved)
+    _fsync_path(gen.path)
+
+
 def _fsync_path(path: Path) -> None:
     """Flush a file written by someone else (FAISS), or a folder's entries, to disk."""
     fd = os.open(path, os.O_RDONLY)
@@ -556,6 +576,7 @@ def build_index(
         if unchanged_everything:
             report.generation = prev.path.name
             _collect_leftovers(index_dir, prev.path)
+            _refresh_keyword(prev)
         else:
             from rag.retrieve import KeywordIndex
 

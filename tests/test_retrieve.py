@@ -63,7 +63,7 @@ def test_the_name_scope_only_touches_articles_carrying_the_names(hash_index, mon
     assert after[0].file == "001_f9b850b45a61ace5.txt" and after[0].start_line == 7  # "mang tính xây dựng"
 
 
-def test_web_addresses_do_not_hide_names(hash_index, tmp_path):
+def test_web_addresses_do_not_hide_names(hash_index, seeds_copy, tmp_path):
     """seeds/002 ends with a source link "...-ong-trump-va-ong-putin-...html": counted as words,
     its lower-case slug made Trump and Putin look like common words, and the name checks skipped them."""
     import numpy as np
@@ -85,3 +85,10 @@ def test_web_addresses_do_not_hide_names(hash_index, tmp_path):
 
     again = load_index(hash_index.path.parent)
     assert again.keyword.caps_version == CAPS_VERSION and {"putin", "trump"} <= again.keyword.names
+    # `rag index` over the unchanged corpus saves the recount, so later loads need not count again.
+    from rag.index import build_index
+
+    report = build_index(seeds_copy, hash_index.path.parent, HashingEmbedder())
+    assert report.generation == hash_index.path.name  # no new generation for an unchanged corpus
+    assert KeywordIndex.load(hash_index.path / "keyword.npz").caps_version == CAPS_VERSION
+    assert not (hash_index.path / "keyword.npz.tmp").exists()

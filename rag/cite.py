@@ -145,10 +145,13 @@ def _context(ev: Evidence, article: Callable[[str], str] | None, names: frozense
     return text
 
 
+_TOKEN = re.compile(r"\w+|[^\w\s]")
+
+
 def _name_runs(text: str) -> list[str]:
     """Runs of capitalised words ("Marco Rubio", "Trump-Putin")."""
     out, run = [], []
-    for tok in re.findall(r"\w+|[^\w\s]", nfc(text)):
+    for tok in _TOKEN.findall(nfc(text)):
         if tok[0].isupper():
             run.append(tok)
         elif tok in "-–" and run:
@@ -268,7 +271,6 @@ def mixed_script(sentence: str) -> bool:
     return False
 
 
-_TOKEN = re.compile(r"\w+|[^\w\s]")
 MAX_SLIP = 3  # words: a longer difference is the model's own wording, not a slip while copying
 
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from rag.cite import names_in
 from rag.embedding import Embedder
 from rag.index import LoadedIndex
 from rag.text import STOP, fold, keyword_tokens, words
@@ -208,14 +209,14 @@ SCOPE_DEPTH = 10  # and adds its best ten lines to the fused ranking
 
 
 def _names_in(index: LoadedIndex, query: str) -> set[str]:
-    """The query's capitalised words that the corpus always capitalises (folded), less function
-    words: a question's first word ("What", "Ai") is capitalised whatever it is."""
-    return {f for w in words(query) if w[:1].isupper() and (f := fold(w)) in index.keyword.names and f not in STOP}
+    """The query's names (`cite.names_in`), less function words: a question's first word ("What",
+    "Ai") is capitalised whatever it is."""
+    return names_in(query, index.keyword.names) - STOP
 
 
-def unnamed(index: LoadedIndex, query: str) -> str | None:
-    """`query` without its names (`_names_in`), or None when it has none."""
-    names = _names_in(index, query)
+def unnamed(index: LoadedIndex, query: str, names: set[str] | None = None) -> str | None:
+    """`query` without its names (`_names_in`, or `names` when already found), or None without any."""
+    names = _names_in(index, query) if names is None else names
     if not names:
         return None
     return " ".join(w for w in words(query) if fold(w) not in names and w.lower() != "s")
@@ -293,12 +294,13 @@ def search(
 
 def _fuse_name_scope(index, embedder, query, fused, dense_scores, query_vector, unnamed_vector) -> None:
     """Add the name-scoped ranking (module docstring) to `fused`, in place."""
-    rest = unnamed(index, query)
+    names = _names_in(index, query)
+    rest = unnamed(index, query, names)
     if not rest or query_vector is None or (unnamed_vector is None and embedder is None):
         return
     candidates = np.flatnonzero(fused > 0)
     leaders = sorted(candidates, key=lambda i: (-fused[i], -dense_scores[i], i))[:SCOPE_ARTICLES]
-    scope = _name_scope(index, _names_in(index, query), [int(i) for i in leaders])
+    scope = _name_scope(index, names, [int(i) for i in leaders])
     if not len(scope):
         return
     if unnamed_vector is None:

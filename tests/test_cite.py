@@ -221,3 +221,35 @@ def test_a_line_about_other_people_does_not_borrow_names_from_its_title():
     # ... and a line naming "Rubio" the rest of the title's "Marco Rubio".
     rubio = Evidence(1, "000.txt", 7, 7, "Ngoại trưởng Rubio nói rằng lần tới phải có một kết quả cụ thể.", "Ngoại trưởng Marco Rubio: Cuộc gặp thượng đỉnh Nga-Mỹ", "", 0)
     assert check("Ngoại trưởng Marco Rubio nói rằng lần tới phải có một kết quả cụ thể [1].", [rubio], names=names).citations
+
+
+def test_a_line_that_holds_the_answer_vouches_for_the_names_the_question_gives():
+    """s020: "Ông Peskov mô tả cuộc điện đàm giữa ông Putin và ông Trump là gì?" The answer is in
+    seeds/002:9, which names Peskov only; the call's Putin and Trump are in its article. The check
+    used to move the citation to 002:5, a line naming all three that does not hold the answer."""
+    names = frozenset({"putin", "trump", "biden", "joe", "nga", "my", "peskov", "dmitry", "kremlin", "dien", "moscow"})
+    question = "Ông Peskov mô tả cuộc điện đàm giữa ông Putin và ông Trump là gì?"
+    title = "Điện Kremlin: Sẽ có hội nghị thượng đỉnh giữa ông Trump và ông Putin"
+    l9 = Evidence(1, "002.txt", 9, 9, "Phát biểu trước báo giới sau cuộc điện đàm, ông Peskov mô tả cuộc gọi là “một cuộc trao đổi rất quan trọng.”", title, "", 0)
+    l5 = Evidence(
+        2, "002.txt", 5, 5,
+        "Ngày 13-2, người phát ngôn Điện Kremlin Dmitry Peskov nói rằng rất khó để đánh giá hết tầm quan trọng của cuộc "
+        "điện đàm mới đây giữa Tổng thống Nga Vladimir Putin và Tổng thống Mỹ Donald Trump.",
+        title, "", 0,
+    )
+    article = {"002.txt": title + "\n" + l5.text + "\n" + l9.text}.get
+    answer = "Ông Peskov mô tả cuộc điện đàm giữa ông Putin và ông Trump là “một cuộc trao đổi rất quan trọng” [1]."
+    got = check(answer, [l9, l5], names=names, question=question, article=article)
+    assert [(c.file, c.line_start) for c in got.citations] == [("002.txt", 9)]
+    # Only names the question gives: a name the answer adds still has to be in the line.
+    added = "Ông Peskov và ông Biden mô tả cuộc điện đàm giữa ông Putin và ông Trump là “một cuộc trao đổi rất quan trọng” [1]."
+    assert [(c.file, c.line_start) for c in check(added, [l9], names=names, question=question, article=article).citations] == []
+    # A line that names someone else (Biden) vouches for nobody the question gives.
+    l20 = Evidence(
+        1, "004.txt", 20, 20,
+        "Cuộc gọi sẽ là một sự thay đổi so với người tiền nhiệm Joe Biden, người đã không nói chuyện với Tổng thống Nga Putin trong gần ba năm.",
+        "Moscow nói gì về cuộc điện thoại với Tổng thống Trump?", "", 0,
+    )
+    asked = "Trước cuộc gọi tuần trước, ông Putin và ông Trump đã không nói chuyện với nhau bao lâu?"
+    wrong = "Ông Putin và ông Trump đã không nói chuyện với nhau trong gần ba năm [1]."
+    assert check(wrong, [l20], names=names, question=asked, article=lambda f: l20.title + "\n" + l20.text).citations == []

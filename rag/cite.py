@@ -8,6 +8,7 @@ answers); a sentence with no support left is removed. Nothing cites a line the m
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Callable
@@ -124,7 +125,7 @@ def lexical_support(sentence: str, ev: Evidence) -> float:
 def _pairs(text: str) -> set[str]:
     """Folded syllable pairs with at least one content syllable: "trao doi", "quan trong"."""
     folded = [fold(w) for w in syllables(MARKER.sub(" ", text))]
-    return {f"{a} {b}" for a, b in zip(folded, folded[1:]) if a not in STOP or b not in STOP}
+    return {f"{a} {b}" for a, b in itertools.pairwise(folded) if a not in STOP or b not in STOP}
 
 
 def news_support(sentence: str, question: str, ev: Evidence) -> float | None:

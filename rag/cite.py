@@ -360,6 +360,7 @@ def check(
     names: frozenset[str] = frozenset(),
     question: str = "",
     known: Callable[[str], bool] | None = None,
+    context: str = "",
     article: Callable[[str], str] | None = None,
 ) -> Checked:
     """Verify the model's answer against the shown evidence.
@@ -367,7 +368,8 @@ def check(
     `names` are the corpus's proper names: a sentence naming one (say "Lavrov") is only
     supported by lines that name it too, which catches a small model's wrong-person answers.
     `article(file)` is a cited file's whole text: a question naming someone or somewhere is only
-    answered from articles that mention them (without it, from lines that do).
+    answered from articles that mention them (without it, from lines that do). `context` is the
+    turn before a follow-up question: the names it gives are the question's too.
     """
     stripped = raw.strip()
     if not stripped or fold(stripped).startswith(fold(NOT_FOUND)) or "NOT FOUND" in stripped.upper() or declines(stripped):
@@ -390,7 +392,8 @@ def check(
         bar = min_similarity - 0.1 if anchored else min_similarity
         return similarity(sentence, ev) >= bar
 
-    premise = names_in(question, names)
+    given = f"{context} {question}".strip()  # a follow-up's names ("ông ấy") come from the turn before
+    premise = names_in(given, names)
 
     def covered(sentence: str, claimed: set[str], cited: list[Evidence]) -> bool:
         """names_covered, or: a line that holds what the sentence adds to the question vouches for
@@ -402,7 +405,7 @@ def check(
         if article is None or not claimed & premise or not names_covered(claimed - premise, cited, article, names):
             return False
         return any(
-            (news_support(sentence, question, ev) or 0.0) >= 0.5
+            (news_support(sentence, given, ev) or 0.0) >= 0.5
             and names_in(ev.text, names) <= premise | names_in(ev.title, names)
             and claimed & premise <= {fold(w) for w in words(article(ev.file))}
             for ev in cited

@@ -389,6 +389,7 @@ class Pipeline:
             min_similarity=MIN_SUPPORT.get(self.embedder.name, 0.6),
             names=index.keyword.names,
             question=question,
+            context=" ".join(history[-1]) if history else "",
             known=lambda w: w in index.keyword.vocab or w in STOP,
             article=index.article_text,
         )

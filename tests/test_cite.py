@@ -241,6 +241,12 @@ def test_a_line_that_holds_the_answer_vouches_for_the_names_the_question_gives()
     answer = "Ông Peskov mô tả cuộc điện đàm giữa ông Putin và ông Trump là “một cuộc trao đổi rất quan trọng” [1]."
     got = check(answer, [l9, l5], names=names, question=question, article=article)
     assert [(c.file, c.line_start) for c in got.citations] == [("002.txt", 9)]
+    # A follow-up's names come from the turn before it (s059).
+    follow = "Ông ấy mô tả cuộc điện đàm ngày 12-2 như thế nào?"
+    before = "Ai là người phát ngôn Điện Kremlin? Người phát ngôn Điện Kremlin là ông Dmitry Peskov."
+    said = "Người phát ngôn Điện Kremlin Dmitry Peskov mô tả cuộc gọi là “một cuộc trao đổi rất quan trọng” [1]."
+    got = check(said, [l9, l5], names=names, question=follow, context=before, article=article)
+    assert [(c.file, c.line_start) for c in got.citations] == [("002.txt", 9)]
     # Only names the question gives: a name the answer adds still has to be in the line.
     added = "Ông Peskov và ông Biden mô tả cuộc điện đàm giữa ông Putin và ông Trump là “một cuộc trao đổi rất quan trọng” [1]."
     assert [(c.file, c.line_start) for c in check(added, [l9], names=names, question=question, article=article).citations] == []

@@ -22,6 +22,7 @@ from rag.text import STOP, content_terms, fold, is_vietnamese, nfc, syllables, w
 MARKER = re.compile(r"\[([^\[\]]{1,120})\]")  # a citation marker: [2], [1, 3] or a [file:line] tag
 _SENT_END = re.compile(r"(?<=[.!?。])\s+(?=\S)")
 _NUM = re.compile(r"\d+")
+_FIGURE = re.compile(r"(?<![\w.,:/-])\d+(?:[.,:/-]\d+)*(?![\w]|[.,:/-]\d)")  # a whole number: "03", "3.000", "20-10"
 
 # Similarity functions: (sentence, evidence) -> 0..1; the pipeline passes an embedding one.
 Similarity = Callable[[str, Evidence], float]
@@ -378,21 +379,33 @@ def check(
     yes_no = bool(_YES_NO.search(fold(question)))
     asked = content_terms(question) if who else set()
 
+    given = f"{context} {question}".strip()  # a follow-up's names ("ông ấy") come from the turn before
+    given_numbers = set(_FIGURE.findall(given))
+
+    def claim(sentence: str, ev: Evidence) -> str:
+        """The sentence less the numbers the question gives, where the line's article has them:
+        "sau khi Thông tư số 03 được ban hành" restates the question, and the line that answers
+        it may just say "thông tư vừa ban hành"."""
+        if not given_numbers or article is None:
+            return sentence
+        held = set(_FIGURE.findall(article(ev.file))) & given_numbers
+        return _FIGURE.sub(lambda m: " " if m.group(0) in held else m.group(0), sentence) if held else sentence
+
     def supports(sentence: str, ev: Evidence) -> bool:
-        if lexical_support(sentence, ev) >= min_lexical:
+        said = claim(sentence, ev)
+        if lexical_support(said, ev) >= min_lexical:
             return True
         if similarity is None:
             return False
         # A cross-lingual sentence anchored to the line by its corpus names or its numbers ("5
         # hours": "năm giờ") is held to a lower similarity bar: short English vs a long Vietnamese line.
         mentioned = names_in(sentence, names)
-        if not figures_hold(sentence, ev):
+        if not figures_hold(said, ev):
             return False
-        anchored = (mentioned and names_covered(mentioned, [ev])) or _NUM.search(MARKER.sub(" ", sentence))
+        anchored = (mentioned and names_covered(mentioned, [ev])) or _NUM.search(MARKER.sub(" ", said))
         bar = min_similarity - 0.1 if anchored else min_similarity
         return similarity(sentence, ev) >= bar
 
-    given = f"{context} {question}".strip()  # a follow-up's names ("ông ấy") come from the turn before
     premise = names_in(given, names)
 
     def covered(sentence: str, claimed: set[str], cited: list[Evidence]) -> bool:
@@ -448,12 +461,12 @@ def check(
         if not good:
             # The model cited the wrong line (or none): keep the sentence only if a shown line supports it.
             candidates = [ev for ev in usable if covered(body, claimed, [ev]) and not echoes_premise(body, asked, [ev], article)]
-            best = max(candidates, key=lambda ev: lexical_support(body, ev), default=None)
-            if best is not None and lexical_support(body, best) >= max(min_lexical, 0.6):
+            best = max(candidates, key=lambda ev: lexical_support(claim(body, ev), ev), default=None)
+            if best is not None and lexical_support(claim(body, best), best) >= max(min_lexical, 0.6):
                 good = [best]
             elif similarity is not None and candidates:
                 scored = max(((similarity(body, ev), ev) for ev in candidates), key=lambda t: t[0])
-                if scored[0] >= min_similarity + 0.1 and figures_hold(body, scored[1]):
+                if scored[0] >= min_similarity + 0.1 and figures_hold(claim(body, scored[1]), scored[1]):
                     good = [scored[1]]
         if not good:
             result.dropped.append(body)

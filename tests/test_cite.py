@@ -259,3 +259,22 @@ def test_a_line_that_holds_the_answer_vouches_for_the_names_the_question_gives()
     asked = "Trước cuộc gọi tuần trước, ông Putin và ông Trump đã không nói chuyện với nhau bao lâu?"
     wrong = "Ông Putin và ông Trump đã không nói chuyện với nhau trong gần ba năm [1]."
     assert check(wrong, [l20], names=names, question=asked, article=lambda f: l20.title + "\n" + l20.text).citations == []
+
+
+def test_numbers_the_question_gives_need_not_be_in_the_line_that_answers():
+    """ViNewsQA 1694: the answer repeats "Thông tư số 03" from the question; the line that holds
+    146 -> 640 says "thông tư vừa ban hành". A number of the answer's own must still be there."""
+    line = Evidence(
+        1, "186.txt", 4, 4,
+        "Điểm mới trong thông tư vừa ban hành là tăng từ 146 loại thuốc lên 640 loại trong danh mục thuốc sản xuất trong nước.",
+        "", "", 0,
+    )
+    article = {"186.txt": "Bộ Y tế vừa ban hành Thông tư số 03 về danh mục thuốc sản xuất trong nước.\n" + line.text}.get
+    question = "Số thuốc được sản xuất trong nước tăng lên bao nhiêu sau khi Thông tư số 03 được ban hành?"
+    said = "Số thuốc được sản xuất trong nước tăng từ 146 loại lên 640 loại sau khi Thông tư số 03 được ban hành [1]."
+    assert check(said, [line], question=question, article=article).citations
+    invented = said.replace("640", "650")
+    assert not check(invented, [line], question=question, article=article).citations
+    # Given by the question but in no line of the article: still unsupported.
+    elsewhere = said.replace("03", "07")
+    assert not check(elsewhere, [line], question=question.replace("03", "07"), article=article).citations

@@ -20,6 +20,8 @@ from rag.prompt import NOT_FOUND, Evidence
 from rag.text import STOP, content_terms, fold, is_vietnamese, nfc, syllables, words
 
 MARKER = re.compile(r"\[([^\[\]]{1,120})\]")  # a citation marker: [2], [1, 3] or a [file:line] tag
+# "[1], [2], và [3]": the words between listed markers go with them ("... bài báo,, và." otherwise).
+_MARKER_LIST = re.compile(r"(\[[^\[\]]{1,120}\])(?:\s*(?:,|;|&|và|and)\s*)+(?=\[)", re.IGNORECASE)
 _SENT_END = re.compile(r"(?<=[.!?。])\s+(?=\S)")
 _NUM = re.compile(r"\d+")
 _FIGURE = re.compile(r"(?<![\w.,:/-])\d+(?:[.,:/-]\d+)*(?![\w]|[.,:/-]\d)")  # a whole number: "03", "3.000", "20-10"
@@ -440,7 +442,7 @@ def check(
             if not found:
                 result.invalid_markers.append(m.group(0))
             cited.extend(found)
-        body = MARKER.sub("", sentence)
+        body = MARKER.sub("", _MARKER_LIST.sub(r"\1", sentence))
         body = re.sub(r"\s+([.,!?;:])", r"\1", " ".join(body.split())).strip()
         if len(content_terms(body)) == 0:
             continue  # a bare marker or filler: nothing to keep

@@ -278,3 +278,14 @@ def test_numbers_the_question_gives_need_not_be_in_the_line_that_answers():
     # Given by the question but in no line of the article: still unsupported.
     elsewhere = said.replace("03", "07")
     assert not check(elsewhere, [line], question=question.replace("03", "07"), article=article).citations
+
+
+def test_listed_markers_leave_no_stray_commas():
+    """s052: the model wrote "... trong các bài báo [1], [2], và [3]." and the answer read "bài báo,, và"."""
+    ev = [
+        Evidence(1, "a.txt", 1, 1, "Ngoại trưởng Mỹ Marco Rubio điện đàm với ông Lavrov.", "", "", 0),
+        Evidence(2, "a.txt", 2, 2, "Ngoại trưởng Mỹ Rex Tillerson hội đàm với ông Lavrov.", "", "", 1),
+    ]
+    got = check("Marco Rubio và Rex Tillerson đã hội đàm hoặc điện đàm với ông Lavrov [1], [2], và [1].", ev)
+    assert got.text == "Marco Rubio và Rex Tillerson đã hội đàm hoặc điện đàm với ông Lavrov [1] [2]."
+    assert check("Rubio và Tillerson đã hội đàm với ông Lavrov [1] and [2].", ev).text.endswith("Lavrov [1] [2].")

@@ -6,6 +6,7 @@ Models are loaded once per Pipeline; the generator lazily, on the first question
 from __future__ import annotations
 
 import difflib
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -440,7 +441,7 @@ class Pipeline:
         if on_token:
             on_token("\n→ ")
         translated, _ = self.generate([{"role": "system", "content": TRANSLATE}, {"role": "user", "content": text}], on_token, cancel)
-        english = " ".join(translated.split())
+        english = re.sub(r"\s*[,;:]\s*(?=\[)", " ", " ".join(translated.split()))  # "October 23, [1]."
         plain = " ".join(cite.MARKER.sub(" ", text).split()).replace(" .", ".")
         markers = cite.MARKER.findall(text)
         bar = MIN_TRANSLATION.get(self.embedder.name)

@@ -120,6 +120,12 @@ def test_english_question_is_answered_in_vietnamese_then_translated(hash_index, 
     assert "→" in "".join(tokens) and "translate" in a.timings_ms
 
 
+def test_a_translation_loses_its_comma_before_a_marker(hash_index, cross_lingual_fake):
+    """The 1.5B model translated "Ngày 23-10 [1]." as "October 23, [1]."."""
+    a = make_pipeline(hash_index, _bilingual("The Kremlin and the White House announced a summit in Budapest, [1].")).ask(EN_QUESTION)
+    assert a.answer.startswith("The Kremlin and the White House announced a summit in Budapest [1]. («")
+
+
 @pytest.mark.parametrize(
     "translation",
     [

@@ -426,6 +426,18 @@ def check(
             for ev in cited
         )
 
+    def completed(sentence: str, claimed: set[str], cited: list[Evidence]) -> list[Evidence]:
+        """Cited lines that hold what the sentence adds, plus the shown line of the same article
+        that names the rest: "Người phát ngôn Điện Kremlin Dmitry Peskov mô tả cuộc gọi là 'một
+        cuộc trao đổi rất quan trọng'" takes the quote from one line and the title from another."""
+        if not any((news_support(sentence, given, ev) or 0.0) >= 0.5 for ev in cited):
+            return []
+        files = {ev.file for ev in cited}
+        for ev in usable:
+            if ev not in cited and ev.file in files and covered(sentence, claimed, [*cited, ev]):
+                return [*cited, ev]
+        return []
+
     citations: list[Citation] = []
     key_to_number: dict[tuple[str, int, int], int] = {}
     kept: list[str] = []
@@ -458,8 +470,10 @@ def check(
             continue
         claimed = names_in(body, names)
         good = [ev for ev in dict.fromkeys(cited) if ev.number not in result.injected and supports(body, ev)]
-        if good and (not covered(body, claimed, good) or echoes_premise(body, asked, good, article)):
+        if good and echoes_premise(body, asked, good, article):
             good = []
+        elif good and not covered(body, claimed, good):
+            good = completed(body, claimed, good)
         if not good:
             # The model cited the wrong line (or none): keep the sentence only if a shown line supports it.
             candidates = [ev for ev in usable if covered(body, claimed, [ev]) and not echoes_premise(body, asked, [ev], article)]

@@ -247,6 +247,11 @@ def test_a_line_that_holds_the_answer_vouches_for_the_names_the_question_gives()
     said = "Người phát ngôn Điện Kremlin Dmitry Peskov mô tả cuộc gọi là “một cuộc trao đổi rất quan trọng” [1]."
     got = check(said, [l9, l5], names=names, question=follow, context=before, article=article)
     assert [(c.file, c.line_start) for c in got.citations] == [("002.txt", 9)]
+    # Names the answer adds from another line of the article ("Điện Kremlin Dmitry Peskov", 002:5):
+    # both lines are cited, the one holding the quote first (in the TUI, 002:5 alone was cited).
+    titled = "Người phát ngôn Điện Kremlin Dmitry Peskov mô tả cuộc gọi là “một cuộc trao đổi rất quan trọng” [1]."
+    got = check(titled, [l9, l5], names=names, question=question, article=article)
+    assert [(c.file, c.line_start) for c in got.citations] == [("002.txt", 9), ("002.txt", 5)]
     # Only names the question gives: a name the answer adds still has to be in the line.
     added = "Ông Peskov và ông Biden mô tả cuộc điện đàm giữa ông Putin và ông Trump là “một cuộc trao đổi rất quan trọng” [1]."
     assert [(c.file, c.line_start) for c in check(added, [l9], names=names, question=question, article=article).citations] == []

@@ -12,7 +12,7 @@ import itertools
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 
 from rag.chunking import AUTHOR
@@ -427,14 +427,21 @@ def check(
         )
 
     def completed(sentence: str, claimed: set[str], cited: list[Evidence]) -> list[Evidence]:
-        """Cited lines that hold what the sentence adds, plus the shown line of the same article
-        that names the rest: "Người phát ngôn Điện Kremlin Dmitry Peskov mô tả cuộc gọi là 'một
-        cuộc trao đổi rất quan trọng'" takes the quote from one line and the title from another."""
-        if not any((news_support(sentence, given, ev) or 0.0) >= 0.5 for ev in cited):
+        """Cited lines that hold what the sentence adds, plus a shown line of the same article that
+        gives the rest of their own names: "Người phát ngôn Điện Kremlin Dmitry Peskov mô tả cuộc gọi
+        là 'một cuộc trao đổi rất quan trọng'" quotes a line naming Peskov, and "Điện Kremlin Dmitry
+        Peskov" is written in full in another. Only runs of names that hold one of the cited lines'
+        own names count: a line about Ushakov does not let another line's Peskov say what he said."""
+        holders = [ev for ev in cited if (news_support(sentence, given, ev) or 0.0) >= 0.5]
+        own = {n for ev in holders for n in names_in(ev.text, names)}
+        if not own:
             return []
-        files = {ev.file for ev in cited}
+        files = {ev.file for ev in holders}
         for ev in usable:
-            if ev not in cited and ev.file in files and covered(sentence, claimed, [*cited, ev]):
+            if ev in cited or ev.file not in files:
+                continue
+            runs = " ".join(run for run in _name_runs(ev.text) if own & {fold(w) for w in words(run)})
+            if runs and covered(sentence, claimed, [*cited, replace(ev, text=runs, title="")]):
                 return [*cited, ev]
         return []
 

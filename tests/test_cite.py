@@ -252,6 +252,28 @@ def test_a_line_that_holds_the_answer_vouches_for_the_names_the_question_gives()
     titled = "Người phát ngôn Điện Kremlin Dmitry Peskov mô tả cuộc gọi là “một cuộc trao đổi rất quan trọng” [1]."
     got = check(titled, [l9, l5], names=names, question=question, article=article)
     assert [(c.file, c.line_start) for c in got.citations] == [("002.txt", 9), ("002.txt", 5)]
+    # ... but only to complete the quoting line's own names: Ushakov's line with Peskov's name is wrong.
+    ushakov = Evidence(
+        1, "004.txt", 10, 10,
+        "Trong cuộc trò chuyện với các phóng viên vào ngày 21/1/2025, ông Yuri Ushakov - Trợ lý chính sách đối ngoại của "
+        "Tổng thống Nga Vladimir Putin, đã đề cập đến các gần đây của giới truyền thông cho rằng, chính quyền của Tổng thống "
+        "Mỹ mới nhậm chức Donald Trump đang xem xét khả năng tổ chức một cuộc gặp trực tiếp với Tổng thống Nga Vladimir Putin.",
+        "Moscow nói gì về cuộc điện thoại với Tổng thống Trump?", "", 0,
+    )
+    peskov = Evidence(
+        2, "004.txt", 24, 24,
+        "Người phát ngôn Điện Kremlin Dmitry Peskov sau đó cho biết, ông Putin sẵn sàng đàm phán với ông Trump mà không cần bất kỳ điều kiện tiên quyết nào.",
+        ushakov.title, "", 1,
+    )
+    text4 = {"004.txt": ushakov.title + "\n" + ushakov.text + "\n" + peskov.text}.get
+    wrong = "Người phát ngôn Điện Kremlin Dmitry Peskov đã nói với các phóng viên vào ngày 21/1/2025 [1]."
+    before = "Ông Peskov mô tả cuộc điện đàm giữa ông Putin và ông Trump là gì? " + titled
+    close = lambda sentence, ev: 0.7 if ev is ushakov else 0.2  # the embedder: same event, same date
+    got = check(
+        wrong, [ushakov, peskov], close, names=names | {"ushakov", "yuri", "vladimir", "donald"},
+        question="When did Ushakov talk to reporters?", context=before, article=text4,
+    )
+    assert got.citations == []  # seen in the TUI, asked after the Peskov question
     # Only names the question gives: a name the answer adds still has to be in the line.
     added = "Ông Peskov và ông Biden mô tả cuộc điện đàm giữa ông Putin và ông Trump là “một cuộc trao đổi rất quan trọng” [1]."
     assert [(c.file, c.line_start) for c in check(added, [l9], names=names, question=question, article=article).citations] == []

@@ -372,7 +372,7 @@ def check(
     supported by lines that name it too, which catches a small model's wrong-person answers.
     `article(file)` is a cited file's whole text: a question naming someone or somewhere is only
     answered from articles that mention them (without it, from lines that do). `context` is the
-    turn before a follow-up question: the names it gives are the question's too.
+    turn before a follow-up question: when the question names no one, its names are the question's.
     """
     stripped = raw.strip()
     if not stripped or fold(stripped).startswith(fold(NOT_FOUND)) or "NOT FOUND" in stripped.upper() or declines(stripped):
@@ -381,7 +381,8 @@ def check(
     yes_no = bool(_YES_NO.search(fold(question)))
     asked = content_terms(question) if who else set()
 
-    given = f"{context} {question}".strip()  # a follow-up's names ("ông ấy") come from the turn before
+    # What the question gives: a follow-up that names no one ("Ông ấy ...") takes the turn before.
+    given = question if names_in(question, names) or not context else f"{context} {question}"
     given_numbers = set(_FIGURE.findall(given))
 
     def claim(sentence: str, ev: Evidence) -> str:

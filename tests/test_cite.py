@@ -274,6 +274,12 @@ def test_a_line_that_holds_the_answer_vouches_for_the_names_the_question_gives()
         question="When did Ushakov talk to reporters?", context=before, article=text4,
     )
     assert got.citations == []  # seen in the TUI, asked after the Peskov question
+    # A question that names someone is not a follow-up: the turn before gives it nothing.
+    he = Evidence(1, "004.txt", 30, 30, "Ông nói với các phóng viên vào ngày 21/1/2025 rằng Moscow sẵn sàng.", ushakov.title, "", 0)
+    text4b = {"004.txt": text4("004.txt") + "\n" + he.text}.get
+    said = "Ông Peskov nói với các phóng viên vào ngày 21/1/2025 rằng Moscow sẵn sàng [1]."
+    assert check(said, [he], names=names, question="Ông Peskov nói gì?", context=before, article=text4b).citations
+    assert not check(said, [he], names=names | {"ushakov"}, question="Ông Ushakov nói gì?", context=before, article=text4b).citations
     # Only names the question gives: a name the answer adds still has to be in the line.
     added = "Ông Peskov và ông Biden mô tả cuộc điện đàm giữa ông Putin và ông Trump là “một cuộc trao đổi rất quan trọng” [1]."
     assert [(c.file, c.line_start) for c in check(added, [l9], names=names, question=question, article=article).citations] == []

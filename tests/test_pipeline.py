@@ -211,3 +211,15 @@ def test_a_vietnamese_question_naming_someone_the_articles_never_mention_is_refu
     # A spelling the articles use with a letter changed ("Dmitriy" / "Dmitry") is not unknown.
     a = make_pipeline(hash_index, "Ông Dmitry Peskov là người phát ngôn Điện Kremlin [1].").ask("Ông Dmitri Peskov giữ vai trò gì?")
     assert a.reason != "unknown-name"
+
+
+def test_only_a_follow_up_shows_the_model_the_turn_before(hash_index):
+    """In a chat every question has a turn before. Shown to the model for a question that names
+    someone new, it made the model answer about the previous answer's person (Peskov for Ushakov)."""
+    before = [("Ông Peskov mô tả cuộc điện đàm là gì?", "Ông Peskov mô tả cuộc gọi là một cuộc trao đổi rất quan trọng [1].")]
+    p = make_pipeline(hash_index, "NOT FOUND")
+    p.ask("Ông Lavrov và ông Rubio điện đàm ngày nào?", history=before)
+    p.ask("Ông ấy nói gì về hội nghị thượng đỉnh?", history=before)
+    fresh, follow = (call[1]["content"] for call in p.generator.calls)
+    assert "Previous question" not in fresh
+    assert "Previous question: Ông Peskov mô tả cuộc điện đàm là gì?" in follow

@@ -200,7 +200,7 @@ def _print_report(report, index_dir: Path) -> None:
 
 @cli.command(context_settings=CONTEXT)
 @click.argument("question", required=False)
-@click.option("--json", "json_mode", is_flag=True, help="Print one JSON object instead of text.")
+@click.option("--json", "json_mode", is_flag=True, help="Print one JSON object instead of text: answer, refused, reason (why it refused), citations, sources, timings_ms.")
 @click.option("--jsonl", is_flag=True, help="Read one question per line from stdin; write one JSON object per line.")
 @click.option("--extractive", is_flag=True, help="Answer with the best evidence line, without the LLM (fast).")
 @click.pass_context

@@ -93,6 +93,7 @@ class Answer:
             "question": self.question,
             "answer": self.answer,
             "refused": self.refused,
+            "reason": self.reason,  # why it refused ("" when it answered)
             "citations": [
                 {"file": c.file, "line_start": c.line_start, "line_end": c.line_end, "quote": c.quote} for c in self.citations
             ],

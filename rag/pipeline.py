@@ -357,6 +357,8 @@ class Pipeline:
         t0 = time.perf_counter()
         vi = is_vietnamese(question)
         index = self.index  # one snapshot: a background re-index may swap self.index meanwhile
+        if history and not follows_up(question, index.keyword.names):
+            history = None  # a fresh question: the turn before neither steers retrieval, nor is shown, nor vouches for names
         ret = self.retrieve(question, history, mode=retrieval_mode, index=index)
         timings = {"retrieve": (time.perf_counter() - t0) * 1000, "first_token": 0.0, "total": 0.0}
         shown = self._evidence(question, ret.hits, index)
@@ -388,8 +390,6 @@ class Pipeline:
         # A 1.5B model reads Vietnamese far better than it translates while reading: English questions
         # are answered in the articles' words first (checked word for word), then translated.
         via_vi = not vi and self.settings.translate_answers
-        if history and not follows_up(question, index.keyword.names):
-            history = None  # a fresh question: the previous turn is neither shown nor vouches for names
         messages = build_messages(question, shown, vi or via_vi, history)
         if cancel is not None and cancel.is_set():
             answer.cancelled = True

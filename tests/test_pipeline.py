@@ -219,8 +219,12 @@ def test_only_a_follow_up_shows_the_model_the_turn_before(hash_index):
     someone new, it made the model answer about the previous answer's person (Peskov for Ushakov)."""
     before = [("Ông Peskov mô tả cuộc điện đàm là gì?", "Ông Peskov mô tả cuộc gọi là một cuộc trao đổi rất quan trọng [1].")]
     p = make_pipeline(hash_index, "NOT FOUND")
+    seen = []
+    retrieve = p.retrieve
+    p.retrieve = lambda question, history=None, **kw: seen.append(history) or retrieve(question, history, **kw)
     p.ask("Ông Lavrov và ông Rubio điện đàm ngày nào?", history=before)
     p.ask("Ông ấy nói gì về hội nghị thượng đỉnh?", history=before)
     fresh, follow = (call[1]["content"] for call in p.generator.calls)
     assert "Previous question" not in fresh
     assert "Previous question: Ông Peskov mô tả cuộc điện đàm là gì?" in follow
+    assert seen == [None, before]  # nor is the fresh question retrieved together with the turn before

@@ -145,6 +145,27 @@ def names_in(sentence: str, names: frozenset[str]) -> set[str]:
     return {f for f, w in ((fold(w), w) for w in words(MARKER.sub(" ", sentence))) if f in names and w[:1].isupper()}
 
 
+def question_names(question: str, names: frozenset[str]) -> set[str]:
+    """A question's names (`names_in`), less function words: its first word ("What", "Ai") is
+    capitalised whatever it is."""
+    return names_in(question, names) - STOP
+
+
+# Words that point back to the turn before: "he", "that", "what about"; "ông ấy", "họ", "đó", "còn".
+_POINTS_BACK = re.compile(
+    r"\b(he|she|they|him|her|them|his|hers|their|it|its|this|that|these|those|what about|how about|"
+    r"ay|ho|do|nay|kia|con|vay)\b"
+)
+
+
+def follows_up(question: str, names: frozenset[str]) -> bool:
+    """A question that names no one the articles name, or points back ("Did he ...?", "Ông ấy
+    ..."), continues the turn before. One that names someone and points nowhere starts afresh: in
+    a chat every question has a turn before, and showing it to the model as context made it answer
+    "When did Ushakov talk to reporters?" with the previous answer's Peskov."""
+    return not question_names(question, names) or bool(_POINTS_BACK.search(fold(question)))
+
+
 def _context(ev: Evidence, article: Callable[[str], str] | None, names: frozenset[str] | None = None) -> str:
     """What a cited line vouches for: the line and its article's title; a byline speaks for the
     whole article ("X wrote the article about Y").
@@ -372,7 +393,7 @@ def check(
     supported by lines that name it too, which catches a small model's wrong-person answers.
     `article(file)` is a cited file's whole text: a question naming someone or somewhere is only
     answered from articles that mention them (without it, from lines that do). `context` is the
-    turn before a follow-up question: when the question names no one, its names are the question's.
+    turn before the question: for a follow-up (`follows_up`), its names are the question's.
     """
     stripped = raw.strip()
     if not stripped or fold(stripped).startswith(fold(NOT_FOUND)) or "NOT FOUND" in stripped.upper() or declines(stripped):
@@ -381,8 +402,8 @@ def check(
     yes_no = bool(_YES_NO.search(fold(question)))
     asked = content_terms(question) if who else set()
 
-    # What the question gives: a follow-up that names no one ("Ông ấy ...") takes the turn before.
-    given = question if names_in(question, names) or not context else f"{context} {question}"
+    # What the question gives: a follow-up ("Ông ấy ...") takes the turn before too.
+    given = f"{context} {question}" if context and follows_up(question, names) else question
     given_numbers = set(_FIGURE.findall(given))
 
     def claim(sentence: str, ev: Evidence) -> str:

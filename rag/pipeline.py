@@ -23,7 +23,7 @@ from rag.generate import Generator
 from rag.index import LoadedIndex, load_index
 from rag.prompt import EVIDENCE_CHARS, MAX_LINE_CHARS, Evidence, build_messages, trim
 from rag.retrieve import RRF_K, Hit, Retrieval, search, unnamed
-from rag.text import STOP, content_terms, fold, is_vietnamese
+from rag.text import STOP, content_terms, is_vietnamese
 
 MAX_QUESTION_CHARS = 2000
 
@@ -44,20 +44,6 @@ def _known_or_close(word: str, index: LoadedIndex) -> bool:
     if word in kw.vocab or word in STOP:
         return True
     return bool(difflib.get_close_matches(word, list(kw.caps or ()), n=1, cutoff=0.8))
-
-# Words that point back to the turn before: "he", "that", "what about"; "ông ấy", "họ", "đó", "còn".
-_POINTS_BACK = re.compile(
-    r"\b(he|she|they|him|her|them|his|hers|their|it|its|this|that|these|those|what about|how about|"
-    r"ay|ho|do|nay|kia|con|vay)\b"
-)
-
-
-def follows_up(question: str, names: frozenset[str]) -> bool:
-    """A question that names no one the articles name, or points back ("Did he ...?", "Ông ấy
-    ..."), continues the turn before. One that names someone and points nowhere starts afresh: in
-    a chat every question has a turn before, and showing it to the model as context made it answer
-    "When did Ushakov talk to reporters?" with the previous answer's Peskov."""
-    return not cite.names_in(question, names) or bool(_POINTS_BACK.search(fold(question)))
 
 
 # Retrieval confidence below which we refuse without asking the model. Calibrated on the
@@ -357,7 +343,7 @@ class Pipeline:
         t0 = time.perf_counter()
         vi = is_vietnamese(question)
         index = self.index  # one snapshot: a background re-index may swap self.index meanwhile
-        if history and not follows_up(question, index.keyword.names):
+        if history and not cite.follows_up(question, index.keyword.names):
             history = None  # a fresh question: the turn before neither steers retrieval, nor is shown, nor vouches for names
         ret = self.retrieve(question, history, mode=retrieval_mode, index=index)
         timings = {"retrieve": (time.perf_counter() - t0) * 1000, "first_token": 0.0, "total": 0.0}

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.cite import names_in
+from rag.cite import question_names
 from rag.embedding import Embedder
 from rag.index import LoadedIndex
-from rag.text import STOP, fold, keyword_tokens, words
+from rag.text import fold, keyword_tokens, words
 
 RRF_K = 60
 CAPS_VERSION = 2  # 2: web addresses are not counted ("ong-trump-va-ong-putin" hid both names)
@@ -208,15 +208,9 @@ SCOPE_ARTICLES = 2  # the name-scoped ranking looks inside the articles of the t
 SCOPE_DEPTH = 10  # and adds its best ten lines to the fused ranking
 
 
-def _names_in(index: LoadedIndex, query: str) -> set[str]:
-    """The query's names (`cite.names_in`), less function words: a question's first word ("What",
-    "Ai") is capitalised whatever it is."""
-    return names_in(query, index.keyword.names) - STOP
-
-
 def unnamed(index: LoadedIndex, query: str, names: set[str] | None = None) -> str | None:
-    """`query` without its names (`_names_in`, or `names` when already found), or None without any."""
-    names = _names_in(index, query) if names is None else names
+    """`query` without its names (`cite.question_names`, or `names` when already found), or None without any."""
+    names = question_names(query, index.keyword.names) if names is None else names
     if not names:
         return None
     return " ".join(w for w in words(query) if fold(w) not in names and w.lower() != "s")
@@ -294,7 +288,7 @@ def search(
 
 def _fuse_name_scope(index, embedder, query, fused, dense_scores, query_vector, unnamed_vector) -> None:
     """Add the name-scoped ranking (module docstring) to `fused`, in place."""
-    names = _names_in(index, query)
+    names = question_names(query, index.keyword.names)
     rest = unnamed(index, query, names)
     if not rest or query_vector is None or (unnamed_vector is None and embedder is None):
         return

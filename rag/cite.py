@@ -479,6 +479,14 @@ def check(
                 return [*cited, ev]
         return []
 
+    def _someone_new(sentence: str) -> bool:
+        """A run of names in the sentence that shares no word with the question's names."""
+        for run in _name_runs(MARKER.sub(" ", sentence)):
+            folded = {fold(w) for w in words(run)}
+            if folded & names - STOP and not folded & premise:
+                return True
+        return False
+
     citations: list[Citation] = []
     key_to_number: dict[tuple[str, int, int], int] = {}
     kept: list[str] = []
@@ -549,6 +557,12 @@ def check(
         result.dropped.extend(kept)
         result.citations.clear()
         kept = []
+    if kept and who and not _COPULA.search(fold(question)) and not any(_someone_new(k) for k in kept):
+        # "Theo ông Lavrov, ai ... ?" answered "Theo ông Lavrov, ông Sergei Lavrov ...": the question's
+        # own people are not who it asks for.
+        result.dropped.extend(kept)
+        result.citations.clear()
+        kept = []
     if kept and _ASKS_AMOUNT.search(fold(question)) and not any(_amounts(MARKER.sub(" ", k)) - _amounts(question) for k in kept):
         # "How long did the call last?" answered "On October 20 they spoke": true, but no answer.
         result.dropped.extend(kept)
@@ -557,6 +571,9 @@ def check(
     result.text = " ".join(kept)
     return result
 
+
+# "Who is X?", "Ông ấy là ai?", "Ai là ...?": asks what someone is, not who did something.
+_COPULA = re.compile(r"\b(la ai|ai la|who (is|was|are|were))\b")
 
 # Questions that ask for an amount, a duration or a date; and what answers one (figures, number words, months).
 _ASKS_AMOUNT = re.compile(

@@ -362,3 +362,22 @@ def test_a_question_that_asks_how_long_needs_an_amount_in_the_answer():
     assert check(said.replace("điện đàm [1]", "điện đàm kéo dài gần hai giờ [1]"), [long], names=names, question=asked).citations
     when = "Ngoại trưởng Nga Lavrov và Ngoại trưởng Mỹ Rubio điện đàm vào ngày nào?"
     assert check(said, [line], names=names, question=when).citations
+
+
+def test_a_who_question_is_not_answered_with_its_own_people():
+    """heldout h026: "Theo ông Lavrov, ai từ lâu đã ủng hộ đối thoại với Nga ...?" was answered
+    "Theo ông Lavrov, ông Sergei Lavrov từ lâu đã ủng hộ ..." from a line about Trump."""
+    names = frozenset({"lavrov", "sergei", "trump", "donald", "nga", "my", "ukraine"})
+    line = Evidence(
+        1, "000.txt", 13, 13,
+        "Ông Sergei Lavrov nói Tổng thống Mỹ Donald Trump từ lâu đã ủng hộ đối thoại với Nga và tìm cách hiểu rõ lập trường của Nga về vấn đề Ukraine.",
+        "", "", 0,
+    )
+    question = "Theo ông Lavrov, ai từ lâu đã ủng hộ đối thoại với Nga và tìm cách hiểu rõ lập trường của Nga về vấn đề Ukraine?"
+    wrong = "Theo ông Lavrov, ông Sergei Lavrov từ lâu đã ủng hộ đối thoại với Nga và tìm cách hiểu rõ lập trường của Nga về vấn đề Ukraine [1]."
+    assert check(wrong, [line], names=names, question=question).citations == []
+    right = "Theo ông Lavrov, Tổng thống Mỹ Donald Trump từ lâu đã ủng hộ đối thoại với Nga [1]."
+    assert check(right, [line], names=names, question=question).citations
+    # "Who is X?" asks what X is: an answer naming only X is fine.
+    who_is = "Ông Sergei Lavrov từ lâu đã ủng hộ đối thoại với Nga [1]."
+    assert check(who_is, [line], names=names, question="Ông Lavrov là ai?").citations

@@ -546,14 +546,15 @@ def check(
         end = body[-1] if body[-1] in ".!?" else ""
         core = body[:-1] if end else body
         kept.append(core + "".join(f" [{n}]" for n in numbers) + (end or "."))
-    topic = names_in(question, names)
+    topic = question_names(question, names)
 
     def about(c: Citation) -> set[str]:
         text = article(c.file) if article is not None else c.quote + " " + _title(evidence, c)
         return topic & {fold(w) for w in words(text)}
 
-    if topic and citations and not any(about(c) for c in citations):
-        # The question is about someone or somewhere the cited articles never mention: off topic.
+    if topic and citations and set().union(*(about(c) for c in citations)) != topic:
+        # The question names someone or somewhere the cited articles never mention: "What did Joe
+        # Biden say about the summit in Budapest?" is not answered by Lavrov's line on Budapest.
         result.dropped.extend(kept)
         result.citations.clear()
         kept = []

@@ -381,3 +381,14 @@ def test_a_who_question_is_not_answered_with_its_own_people():
     # "Who is X?" asks what X is: an answer naming only X is fine.
     who_is = "Ông Sergei Lavrov từ lâu đã ủng hộ đối thoại với Nga [1]."
     assert check(who_is, [line], names=names, question="Ông Lavrov là ai?").citations
+
+
+def test_every_name_the_question_gives_is_in_a_cited_article():
+    """s073 (unanswerable), with two evidence lines: "What did Joe Biden say about the summit in
+    Budapest?" was answered with Lavrov's words on Budapest, from an article that never names Biden."""
+    names = frozenset({"biden", "joe", "budapest", "lavrov", "sergey", "nga", "my", "alaska"})
+    line = Evidence(1, "000.txt", 9, 9, "Ngoại trưởng Nga Sergey Lavrov cho biết, Moscow vẫn sẵn sàng tổ chức hội nghị thượng đỉnh Nga-Mỹ tại Budapest.", "", "", 0)
+    said = "Ông Lavrov nói Moscow vẫn sẵn sàng tổ chức hội nghị thượng đỉnh Nga-Mỹ tại Budapest [1]."
+    article = {"000.txt": line.text}.get
+    assert check(said, [line], names=names, question="What did Joe Biden say about the summit in Budapest?", article=article).citations == []
+    assert check(said, [line], names=names, question="What did Lavrov say about the summit in Budapest?", article=article).citations

@@ -1,7 +1,9 @@
 """The gold sets over the seeds are consistent with the articles they are about.
 
-seeds.jsonl is the development set; heldout.jsonl was written later, blind to it and to every
-report, and is only measured, never tuned on."""
+seeds.jsonl is the development set. heldout.jsonl was written later, blind to it and to every
+report; its first run (report 20261130-150209) was a held-out measure, and three check rules came
+from that run's failures, so it is a second development set now. blind.jsonl was written after
+that, and is only measured."""
 
 from __future__ import annotations
 
@@ -19,10 +21,11 @@ from rag.text import normalize_answer
 ROOT = Path(__file__).resolve().parents[1]
 GOLD = ROOT / "eval" / "gold" / "seeds.jsonl"
 HELDOUT = ROOT / "eval" / "gold" / "heldout.jsonl"
+BLIND = ROOT / "eval" / "gold" / "blind.jsonl"
 SEEDS = ROOT / "seeds"
 
 
-@pytest.fixture(scope="module", params=[GOLD, HELDOUT], ids=["seeds", "heldout"])
+@pytest.fixture(scope="module", params=[GOLD, HELDOUT, BLIND], ids=["seeds", "heldout", "blind"])
 def gold_file(request) -> Path:
     return request.param
 
@@ -39,7 +42,7 @@ def docs():
 
 def test_loads_and_has_enough_questions(rows, gold_file):
     items = load_gold(gold_file)
-    assert len(items) == len(rows) >= (60 if gold_file == GOLD else 40)
+    assert len(items) == len(rows) >= (60 if gold_file == GOLD else 38)
     assert len({it.id for it in items}) == len(items)
     langs = Counter(it.lang for it in items)
     assert set(langs) == {"en", "vi"} and min(langs.values()) >= 0.4 * len(items)
@@ -85,7 +88,9 @@ def test_budapest_question_is_there():
     assert {"file": "001_f9b850b45a61ace5.txt", "line_start": 15, "line_end": 15} in row["gold"]
 
 
-def test_heldout_questions_are_new():
-    seen = {json.loads(line)["question"] for line in GOLD.read_text(encoding="utf-8").splitlines() if line.strip()}
-    fresh = [json.loads(line)["question"] for line in HELDOUT.read_text(encoding="utf-8").splitlines() if line.strip()]
-    assert not seen & set(fresh)
+def test_later_sets_ask_new_questions():
+    def questions(path: Path) -> set[str]:
+        return {json.loads(line)["question"] for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
+
+    assert not questions(GOLD) & questions(HELDOUT)
+    assert not (questions(GOLD) | questions(HELDOUT)) & questions(BLIND)

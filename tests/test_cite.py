@@ -163,6 +163,11 @@ def test_a_bounded_number_must_be_bounded_the_same_way():
     assert [c.line_start for c in same.citations] == [20]
     plain = check("Ông Biden đã không nói chuyện với ông Putin trong ba năm [1].", [line], sim)
     assert plain.citations  # dropping the bound loses precision but states nothing the line contradicts
+    # "khoảng" (about) hedges the line's own figure (blind b014: "rộng khoảng 1.300 km" for "rộng 1.300 km").
+    zone = Evidence(1, "004.txt", 36, 36, "Kế hoạch có thể bao gồm một khu vực phi quân sự rộng 1.300 km do quân đội châu Âu tuần tra.", "", "", 0)
+    assert check("Khu vực phi quân sự rộng khoảng 1.300 km [1].", [zone]).citations
+    assert not check("Khu vực phi quân sự rộng khoảng 1.400 km [1].", [zone]).citations
+    assert not check("Khu vực phi quân sự rộng hơn 1.300 km [1].", [zone]).citations
 
 
 def test_a_negative_answer_to_a_yes_no_question_is_an_answer():

@@ -8,6 +8,7 @@ answers); a sentence with no support left is removed. Nothing cites a line the m
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import unicodedata
@@ -408,13 +409,23 @@ def check(
     given = f"{context} {question}" if context and follows_up(question, names) else question
     given_numbers = set(_FIGURE.findall(given))
 
+    # What each cited article holds, read once per answer: claim, covered, called and about ask for
+    # it for every sentence and every candidate line.
+    @functools.cache
+    def figures_of(file: str) -> frozenset[str]:
+        return frozenset(_FIGURE.findall(article(file)))
+
+    @functools.cache
+    def words_of(file: str) -> frozenset[str]:
+        return frozenset(fold(w) for w in words(article(file)))
+
     def claim(sentence: str, ev: Evidence) -> str:
         """The sentence less the numbers the question gives, where the line's article has them:
         "sau khi Thông tư số 03 được ban hành" restates the question, and the line that answers
         it may just say "thông tư vừa ban hành"."""
         if not given_numbers or article is None:
             return sentence
-        held = set(_FIGURE.findall(article(ev.file))) & given_numbers
+        held = figures_of(ev.file) & given_numbers
         return _FIGURE.sub(lambda m: " " if m.group(0) in held else m.group(0), sentence) if held else sentence
 
     def supports(sentence: str, ev: Evidence) -> bool:
@@ -446,10 +457,11 @@ def check(
         return any(
             (news_support(sentence, given, ev) or 0.0) >= 0.5
             and names_in(ev.text, names) <= premise | names_in(ev.title, names) | called(ev.file)
-            and claimed & premise <= {fold(w) for w in words(article(ev.file))}
+            and claimed & premise <= words_of(ev.file)
             for ev in cited
         )
 
+    @functools.cache
     def called(file: str) -> set[str]:
         """Names the article gives right after one of the question's: its "Người phát ngôn Điện
         Kremlin Dmitry Peskov" lets a line about "ông Peskov" answer a question about the Kremlin
@@ -551,8 +563,9 @@ def check(
     topic = question_names(question, names)
 
     def about(c: Citation) -> set[str]:
-        text = article(c.file) if article is not None else c.quote + " " + _title(evidence, c)
-        return topic & {fold(w) for w in words(text)}
+        if article is not None:
+            return topic & words_of(c.file)
+        return topic & {fold(w) for w in words(c.quote + " " + _title(evidence, c))}
 
     # Every sentence is supported, and still the answer may not answer the question:
     # - it cites articles that never name someone the question names ("What did Joe Biden say about

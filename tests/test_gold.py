@@ -3,7 +3,7 @@
 seeds.jsonl is the development set. heldout.jsonl was written later, blind to it and to every
 report; its first run (report 20261130-150209) was a held-out measure, and three check rules came
 from that run's failures, so it is a second development set now. blind.jsonl was written after
-that, and is only measured."""
+that; its first run (report 20261130-160715) was blind too, and one rule ("khoảng") came from it."""
 
 from __future__ import annotations
 

@@ -237,8 +237,9 @@ def declines(text: str) -> bool:
 
 
 # Words that frame a question about the articles rather than assert anything ("được nhắc đến
-# trong các bài báo"): repeating them is not claiming the question's premise.
-_FRAMING = frozenset(["bai", "bao", "nhac", "cap", "tin", "viet", "noi", "biet", "dua", "theo", "nguoi"])
+# trong các bài báo"), point back ("ông ấy") or mark a date ("hôm 20/10"): repeating them is not
+# claiming the question's premise.
+_FRAMING = frozenset(["bai", "bao", "nhac", "cap", "tin", "viet", "noi", "biet", "dua", "theo", "nguoi", "ay", "hom"])
 
 
 def echoes_premise(sentence: str, asked: set[str], cited: list[Evidence], article: Callable[[str], str] | None = None) -> bool:
@@ -494,10 +495,12 @@ def check(
         return []
 
     def someone_new(sentence: str) -> bool:
-        """A run of names in the sentence that shares no word with the question's names."""
+        """A run of names in the sentence whose last name is none of the question's names: the
+        last name says who ("Ngoại trưởng Nga Sergey Lavrov" is Lavrov, whichever country the
+        question names)."""
         for run in _name_runs(MARKER.sub(" ", sentence)):
-            folded = {fold(w) for w in words(run)}
-            if folded & (names - STOP) and not folded & premise:
+            named = [w for w in (fold(w) for w in words(run)) if w in names and w not in STOP]
+            if named and named[-1] not in premise:
                 return True
         return False
 

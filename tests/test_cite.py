@@ -388,6 +388,28 @@ def test_a_who_question_is_not_answered_with_its_own_people():
     assert check(who_is, [line], names=names, question="Ông Lavrov là ai?").citations
 
 
+def test_a_follow_up_who_question_may_be_answered_with_someone_of_a_named_country():
+    """blind b034, after "Ngoại trưởng Mỹ Marco Rubio nói gì về cuộc gặp thượng đỉnh Nga-Mỹ?":
+    "Ông ấy có nhắc tới một cuộc điện đàm hôm 20/10, đó là với ai?" was answered rightly, "... với
+    ngoại trưởng Nga Sergey Lavrov", and refused twice over: "ấy" and "hôm" were taken for words of
+    the question's premise that the line lacks, and "Nga Sergey Lavrov" for one of the question's
+    own people because the turn before names Nga."""
+    names = frozenset({"lavrov", "sergey", "rubio", "marco", "nga", "my"})
+    line = Evidence(
+        1, "001.txt", 5, 5,
+        "Ngày 20-10, Ngoại trưởng Nga Sergey Lavrov đã có cuộc điện đàm với Ngoại trưởng Mỹ Marco Rubio.", "", "", 0,
+    )
+    before = "Ngoại trưởng Mỹ Marco Rubio nói gì về cuộc gặp thượng đỉnh Nga-Mỹ sắp tới?"
+    question = "Ông ấy có nhắc tới một cuộc điện đàm hôm 20/10, đó là với ai?"
+    right = "Người ấy đã nhắc tới một cuộc điện đàm hôm 20/10 với ngoại trưởng Nga Sergey Lavrov [1]."
+    assert check(right, [line], names=names, question=question, context=before).citations
+    # Still refused: the question's own man as the answer, and a premise verb the line lacks.
+    own = "Người ấy đã nhắc tới một cuộc điện đàm hôm 20/10 với Ngoại trưởng Mỹ Marco Rubio [1]."
+    assert check(own, [line], names=names, question=question, context=before).citations == []
+    premise = "Ông ấy đã hủy một cuộc điện đàm hôm 20/10 với ngoại trưởng Nga Sergey Lavrov [1]."
+    assert check(premise, [line], names=names, question=question.replace("nhắc tới", "hủy"), context=before).citations == []
+
+
 def test_every_name_the_question_gives_is_in_a_cited_article():
     """s073 (unanswerable), with two evidence lines: "What did Joe Biden say about the summit in
     Budapest?" was answered with Lavrov's words on Budapest, from an article that never names Biden."""

@@ -292,7 +292,14 @@ def bounds_supported(sentence: str, line: str) -> bool:
     three years) states a different fact with the same words."""
     said = {(b.lower(), n.lower()) for b, n in _BOUND_NUM.findall(nfc(MARKER.sub(" ", sentence)))}
     # "khoảng 1.300 km" (about) for the line's "1.300 km" hedges the same figure; it states no other.
-    said = {(b, n) for b, n in said if b != "khoảng" or not re.search(rf"(?<![\w.,]){re.escape(n)}(?![\w]|[.,]\d)", nfc(line).lower())}
+    # So does "khoảng 5 giờ" for "năm giờ": a number up to ten may be written either way.
+    low = nfc(line).lower()
+
+    def stated(n: str) -> bool:
+        forms = {n} | set(_NUMBER_WORDS.get(n, ())) | {d for d, ws in _NUMBER_WORDS.items() if n in ws}
+        return any(re.search(rf"(?<![\w.,]){re.escape(f)}(?![\w]|[.,]\d)", low) for f in forms)
+
+    said = {(b, n) for b, n in said if b != "khoảng" or not stated(n)}
     if not said:
         return True
     have = {(b.lower(), n.lower()) for b, n in _BOUND_NUM.findall(nfc(line))}

@@ -168,6 +168,11 @@ def test_a_bounded_number_must_be_bounded_the_same_way():
     assert check("Khu vực phi quân sự rộng khoảng 1.300 km [1].", [zone]).citations
     assert not check("Khu vực phi quân sự rộng khoảng 1.400 km [1].", [zone]).citations
     assert not check("Khu vực phi quân sự rộng hơn 1.300 km [1].", [zone]).citations
+    # A number up to ten may be hedged in the other spelling (blind b001: "khoảng 5 giờ" for "sau năm giờ").
+    talks = Evidence(1, "003.txt", 5, 5, "Cuộc hội đàm tại Moscow đã kết thúc sau năm giờ đồng hồ.", "", "", 0)
+    assert check("Cuộc hội đàm tại Moscow kéo dài khoảng 5 giờ đồng hồ [1].", [talks]).citations
+    assert not check("Cuộc hội đàm tại Moscow kéo dài khoảng 6 giờ đồng hồ [1].", [talks]).citations
+    assert not check("Cuộc hội đàm tại Moscow kéo dài hơn 5 giờ đồng hồ [1].", [talks]).citations
 
 
 def test_a_negative_answer_to_a_yes_no_question_is_an_answer():

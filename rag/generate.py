@@ -18,7 +18,7 @@ Message = dict[str, str]  # {"role": "system"|"user"|"assistant", "content": str
 class Generator(Protocol):
     name: str
 
-    def stream(self, messages: Sequence[Message], max_tokens: int = 200) -> Iterator[str]: ...
+    def stream(self, messages: Sequence[Message], max_tokens: int = 200, ban: str = "") -> Iterator[str]: ...
 
 
 class LlamaGenerator:
@@ -40,6 +40,7 @@ class LlamaGenerator:
         self.name = os.path.basename(model_path)
         self.model_path = model_path
         self._system, self._prefix, self._saved = "", [], None  # the warmed system message (see warm)
+        self._bans: dict[str, dict[int, float]] = {}  # characters -> token ids (see _banned)
 
     def warm(self, system: str, cache_dir: Path | None = None) -> None:
         """Evaluate the fixed system message once, or load its saved KV state from disk (~10 MB),
@@ -87,15 +88,34 @@ class LlamaGenerator:
         scores = np.zeros((saved["n_tokens"], self.llm.n_vocab()), dtype=np.single)
         self.llm.load_state(LlamaState(saved["input_ids"], scores, saved["n_tokens"], saved["state"], len(saved["state"]), saved["seed"]))
 
-    def stream(self, messages: Sequence[Message], max_tokens: int = 200) -> Iterator[str]:
-        if self._saved is not None and messages and messages[0].get("content") == self._system and not self._is_cached():
-            self._restore()
+    def stream(self, messages: Sequence[Message], max_tokens: int = 200, ban: str = "") -> Iterator[str]:
+        """Greedy tokens for `messages`. A prompt that starts with the warmed system message is
+        evaluated from that message's state alone, whatever came before it: llama.cpp would reuse
+        the longest prefix it shares with the previous prompt, and logits computed over a different
+        split of the same tokens differ in the last bits, so asking the same question twice gave two
+        answers (2 of 11 seeds questions). `ban`: characters no generated token may contain."""
+        if self._saved is not None and messages and messages[0].get("content") == self._system:
+            if self._is_cached():
+                self.llm.n_tokens = min(self.llm.n_tokens, len(self._prefix))  # keep the system message, forget the rest
+            else:
+                self._restore()
         for part in self.llm.create_chat_completion(
-            messages=list(messages), stream=True, temperature=0.0, top_k=1, max_tokens=max_tokens, repeat_penalty=1.05
+            messages=list(messages), stream=True, temperature=0.0, top_k=1, max_tokens=max_tokens, repeat_penalty=1.05,
+            logit_bias=self._banned(ban) or None,
         ):
             delta = part["choices"][0].get("delta", {}).get("content")
             if delta:
                 yield delta
+
+    def _banned(self, chars: str) -> dict[int, float]:
+        """Every vocabulary token that contains one of `chars`, pushed far below any other."""
+        if not chars:
+            return {}
+        if chars not in self._bans:
+            n = self.llm.n_vocab()
+            text = [self.llm.detokenize([i]).decode("utf-8", "ignore") for i in range(n)]
+            self._bans[chars] = {i: -100.0 for i, t in enumerate(text) if any(c in t for c in chars)}
+        return self._bans[chars]
 
     def count_tokens(self, text: str) -> int:
         return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False))
@@ -135,7 +155,8 @@ class OpenAIGenerator:
                 f"python -m llama_cpp.server --model MODEL.gguf --port 8080) or unset RAG_LLM_URL to use the local model."
             ) from None
 
-    def stream(self, messages: Sequence[Message], max_tokens: int = 200) -> Iterator[str]:
+    def stream(self, messages: Sequence[Message], max_tokens: int = 200, ban: str = "") -> Iterator[str]:
+        """`ban` is not applied: a server's token ids are its own."""
         import json
 
         body = {
@@ -169,9 +190,11 @@ class ScriptedGenerator:
         self.reply = reply
         self.name = name
         self.calls: list[list[Message]] = []
+        self.bans: list[str] = []
 
-    def stream(self, messages: Sequence[Message], max_tokens: int = 200) -> Iterator[str]:
+    def stream(self, messages: Sequence[Message], max_tokens: int = 200, ban: str = "") -> Iterator[str]:
         self.calls.append(list(messages))
+        self.bans.append(ban)
         text = self.reply(messages) if callable(self.reply) else self.reply
         for i in range(0, len(text), 4):
             yield text[i : i + 4]

@@ -72,3 +72,36 @@ def test_the_cached_system_prompt_survives_a_translation(pipeline):
     finally:
         gen.llm.eval = inner
     assert reused and reused[0] >= len(gen._prefix), reused
+
+
+def test_asking_the_same_question_again_gives_the_same_answer(pipeline):
+    """llama.cpp reuses the longest prefix a prompt shares with the one before; logits computed
+    over another split of the same tokens differ in the last bits, and "Ai đề xuất tổ chức hội nghị
+    thượng đỉnh ở Budapest?" asked twice got "Ngoại trưởng Marco Rubio đã đề xuất ..." and then
+    "Đề xuất tổ chức hội nghị thượng đỉnh ở Budapest là Moscow". Every answer now starts from the
+    system message's state alone."""
+    q = "Ai đề xuất tổ chức hội nghị thượng đỉnh ở Budapest?"
+    gen = pipeline.generator
+    first = pipeline.ask(q).raw
+    reused: list[int] = []  # tokens already in the KV cache when each evaluation starts
+    inner = gen.llm.eval
+    gen.llm.eval = lambda tokens: (reused.append(gen.llm.n_tokens), inner(tokens))[1]
+    try:
+        again = pipeline.ask(q).raw
+    finally:
+        gen.llm.eval = inner
+    assert reused[0] == len(gen._prefix), reused  # the system message only, not the previous prompt
+    assert again == first
+
+
+def test_a_banned_character_is_never_generated(pipeline):
+    """The answer prompt bans "?" (rag.pipeline.NO_QUESTION): the model's own translation of a
+    question ends with one, and with the ban it does not."""
+    from rag.pipeline import NO_QUESTION
+    from rag.prompt import TRANSLATE
+
+    gen = pipeline.generator
+    msgs = [{"role": "system", "content": TRANSLATE}, {"role": "user", "content": "Ai đề xuất tổ chức hội nghị ở Budapest?"}]
+    assert "?" in "".join(gen.stream(msgs, 24))
+    banned = "".join(gen.stream(msgs, 24, ban=NO_QUESTION))
+    assert banned.strip() and "?" not in banned

@@ -58,7 +58,7 @@ class Slow(ScriptedGenerator):
         super().__init__(reply)
         self.delay = delay
 
-    def stream(self, messages, max_tokens=200):
+    def stream(self, messages, max_tokens=200, ban=""):
         for tok in super().stream(messages, max_tokens):
             time.sleep(self.delay)
             yield tok
@@ -289,7 +289,7 @@ async def test_escape_cancels_a_running_answer(index):
 
 async def test_an_error_is_a_notification_and_the_app_recovers(index):
     class Flaky(ScriptedGenerator):
-        def stream(self, messages, max_tokens=200):
+        def stream(self, messages, max_tokens=200, ban=""):
             if not self.calls:
                 self.calls.append(list(messages))
                 raise ModelMissingError("The LLM is not assembled yet. Run `rag setup` (once, ~2 min).")

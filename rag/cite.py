@@ -376,6 +376,26 @@ def repair_copy(sentence: str, line: str, names: frozenset[str]) -> tuple[str, l
     return sentence, restored
 
 
+_ASKED_UNIT = re.compile(r"\bbao nhiêu (\w+)", re.IGNORECASE)
+
+
+def answers_another_unit(sentence: str) -> bool:
+    """A sentence that repeats the question's "bao nhiêu <unit>" and then gives an amount of
+    something else: "Kế hoạch cần bao nhiêu binh sĩ châu Âu ... là 1.300 km" (how many soldiers ...
+    is 1,300 km). The model copies the question and appends a figure from the line, whatever it
+    counts."""
+    text = nfc(MARKER.sub(" ", sentence))
+    asked = _ASKED_UNIT.search(text)
+    if not asked:
+        return False
+    unit = fold(asked.group(1))
+    for figure in _FIGURE.finditer(text, asked.end()):
+        after = words(text[figure.end() :])[:1]
+        if after and fold(after[0]) not in STOP and fold(after[0]) != unit:
+            return True
+    return False
+
+
 def unknown_names(sentence: str, known: Callable[[str], bool]) -> list[str]:
     """Capitalised words of a Vietnamese sentence (after its first; acronyms aside) that occur
     nowhere in the corpus, as written. English sentences are skipped: their capitalised words are
@@ -537,6 +557,9 @@ def check(
         restates = question and not content_terms(body) - content_terms(question)
         if body.endswith("?") or (restates and not (yes_no and _NEGATION.search(body))):
             result.dropped.append(body)  # restates the question: it asserts nothing ("No, X did not Y" does)
+            continue
+        if answers_another_unit(body):
+            result.dropped.append(body)  # "cần bao nhiêu binh sĩ ... là 1.300 km": soldiers counted in km
             continue
         if (known is not None and unknown_names(body, known)) or mixed_script(body):
             result.dropped.append(body)  # names someone the articles never mention, or garbles a name

@@ -26,6 +26,10 @@ from rag.retrieve import RRF_K, Hit, Retrieval, search, unnamed
 from rag.text import STOP, content_terms, is_vietnamese
 
 MAX_QUESTION_CHARS = 2000
+# An answer never asks anything. Given the question, the 1.5B model sometimes copies it back,
+# question mark and all ("... buộc Moscow phải lựa chọn giữa hai điều gì? [1]"); with no "?" to
+# write it goes on to the answer (": chính quyền của Tổng thống Bashar al-Assad hoặc ...").
+NO_QUESTION = "?？"
 
 REFUSAL = {
     True: "Các bài báo không có thông tin để trả lời câu hỏi này.",
@@ -384,7 +388,7 @@ class Pipeline:
         def first() -> None:
             timings["first_token"] = (time.perf_counter() - t0) * 1000
 
-        answer.raw, answer.cancelled = self.generate(messages, on_token, cancel, first)
+        answer.raw, answer.cancelled = self.generate(messages, on_token, cancel, first, ban=NO_QUESTION)
         if answer.cancelled:
             return finish("cancelled")
         checked = cite.check(
@@ -414,12 +418,14 @@ class Pipeline:
         on_token: TokenCallback | None = None,
         cancel: threading.Event | None = None,
         on_first: Callable[[], None] | None = None,
+        ban: str = "",
     ) -> tuple[str, bool]:
-        """Stream one reply (one generation at a time per model): (text, cancelled)."""
+        """Stream one reply (one generation at a time per model): (text, cancelled). `ban`:
+        characters the reply may not contain (a local model only)."""
         parts: list[str] = []
         cancelled = False
         with self._lock:
-            stream = self.generator.stream(messages, self.settings.max_tokens)
+            stream = self.generator.stream(messages, self.settings.max_tokens, ban=ban)
             try:
                 for tok in stream:
                     if not parts and on_first:

@@ -374,6 +374,19 @@ def test_a_question_that_asks_how_long_needs_an_amount_in_the_answer():
     assert check(said, [line], names=names, question=when).citations
 
 
+def test_an_answer_that_repeats_how_many_of_what_counts_that():
+    """blind b038 (unanswerable), once "?" could not be written: "Kế hoạch hòa bình của nhóm ông
+    Trump cần bao nhiêu binh sĩ châu Âu để tuần tra khu vực phi quân sự là 1.300 km [1]." copies
+    the question and appends the line's width of the zone."""
+    zone = Evidence(1, "004.txt", 36, 36, "Kế hoạch có thể bao gồm một khu vực phi quân sự rộng 1.300 km do 5.000 binh sĩ châu Âu tuần tra.", "", "", 0)
+    question = "Kế hoạch hòa bình của nhóm ông Trump cần bao nhiêu binh sĩ châu Âu để tuần tra khu vực phi quân sự?"
+    echo = "Kế hoạch cần bao nhiêu binh sĩ châu Âu để tuần tra khu vực phi quân sự là {} [1]."
+    assert check(echo.format("1.300 km"), [zone], question=question).citations == []
+    assert check(echo.format("5.000 binh sĩ"), [zone], question=question).citations
+    assert check(echo.format("5.000"), [zone], question=question).citations
+    assert check("Khu vực phi quân sự do 5.000 binh sĩ châu Âu tuần tra [1].", [zone], question=question).citations
+
+
 def test_a_who_question_is_not_answered_with_its_own_people():
     """heldout h026: "Theo ông Lavrov, ai từ lâu đã ủng hộ đối thoại với Nga ...?" was answered
     "Theo ông Lavrov, ông Sergei Lavrov từ lâu đã ủng hộ ..." from a line about Trump."""

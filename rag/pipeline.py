@@ -116,6 +116,7 @@ def load_llm(settings: Settings) -> Generator:
 
     gen = LlamaGenerator(str(llm_path(settings.llm_path or None)), settings.n_ctx, settings.threads or None)
     gen.warm(SYSTEM)
+    gen.banned(NO_QUESTION)  # while the models load, not on the first answer
     return gen
 
 

@@ -77,9 +77,10 @@ def test_the_cached_system_prompt_survives_a_translation(pipeline):
 def test_asking_the_same_question_again_gives_the_same_answer(pipeline):
     """llama.cpp reuses the longest prefix a prompt shares with the one before; logits computed
     over another split of the same tokens differ in the last bits, and "Ai đề xuất tổ chức hội nghị
-    thượng đỉnh ở Budapest?" asked twice got "Ngoại trưởng Marco Rubio đã đề xuất ..." and then
-    "Đề xuất tổ chức hội nghị thượng đỉnh ở Budapest là Moscow". Every answer now starts from the
-    system message's state alone."""
+    thượng đỉnh ở Budapest?" asked twice in a row during an eval run got "Ngoại trưởng Marco Rubio
+    đã đề xuất ..." and then "Đề xuất tổ chức hội nghị thượng đỉnh ở Budapest là Moscow". Whether
+    the last bits flip the answer depends on what came before, so the test checks the cause: the
+    second ask starts from the system message's state alone."""
     q = "Ai đề xuất tổ chức hội nghị thượng đỉnh ở Budapest?"
     gen = pipeline.generator
     first = pipeline.ask(q).raw

@@ -96,7 +96,7 @@ class LlamaGenerator:
         answers (2 of 11 seeds questions). `ban`: characters no generated token may contain."""
         if self._saved is not None and messages and messages[0].get("content") == self._system:
             if self._is_cached():
-                self.llm.n_tokens = min(self.llm.n_tokens, len(self._prefix))  # keep the system message, forget the rest
+                self.llm.n_tokens = len(self._prefix)  # keep the system message (cached, so at least that long), forget the rest
             else:
                 self._restore()
         for part in self.llm.create_chat_completion(

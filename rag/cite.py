@@ -626,15 +626,19 @@ _ASKS_AMOUNT = re.compile(
     r"\b(how (long|many|much|old|far|wide)|(what|which) (date|day|year|month)|bao (lau|nhieu|xa)|"
     r"may (gio|ngay|nam|thang|tuoi|nguoi)|(ngay|nam|thang) nao)\b"
 )
-_AMOUNT_WORD = re.compile(
-    r"\b(một|hai|ba|bốn|tư|năm|sáu|bảy|tám|chín|mười|mươi|trăm|nghìn|ngàn|triệu|tỷ|tỉ|nửa|vài|"
-    r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|hundred|thousand|"
-    r"million|billion|half|dozen|several|few|january|february|march|april|may|june|july|august|september|october|"
-    r"november|december)\b"
-)
-
-
 _MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"]
+# Words that state an amount or a date: the number words of _NUMBER_WORDS, the rest of the
+# Vietnamese and English counting words, and the months.
+_AMOUNT_WORD = re.compile(
+    r"\b("
+    + "|".join(
+        [w for spelled in _NUMBER_WORDS.values() for w in spelled]
+        + ["tư", "mươi", "trăm", "nghìn", "ngàn", "triệu", "tỷ", "tỉ", "nửa", "vài"]
+        + ["eleven", "twelve", "twenty", "thirty", "forty", "fifty", "hundred", "thousand", "million", "billion"]
+        + ["half", "dozen", "several", "few", *_MONTHS]
+    )
+    + r")\b"
+)
 
 
 def _amounts(text: str) -> set[str]:

@@ -31,6 +31,7 @@ class Settings:
     n_ctx: int = 3072
     max_file_mb: float = 8.0  # larger files are skipped (with the reason), not indexed
     min_evidence: float = -1.0  # refuse below this retrieval confidence; -1: the embedder's default
+    quote_min: float = -1.0  # when the model's answer fails the check, quote a shown line this close to the question instead of refusing; -1: the embedder's default, 0: off
 
     def with_overrides(self, **kw) -> Settings:
         clean = {k: v for k, v in kw.items() if v is not None}

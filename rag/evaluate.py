@@ -290,12 +290,15 @@ def _mean(values: Iterable[float | None]) -> float | None:
 
 
 def outcome(scored: dict) -> str:
-    """Where an answerable question ended up: the first thing to read when a score drops."""
+    """Where an answerable question ended up: the first thing to read when a score drops. An answer
+    that quotes a line instead of the model's words (reason "quoted") says so."""
     if scored["refused"]:
         return "refused, gold shown" if scored["evidence_hit"] else "refused, gold not shown"
     if scored["contains"]:
-        return "right"
-    return "wrong, gold shown" if scored["evidence_hit"] else "wrong, gold not shown"
+        where = "right"
+    else:
+        where = "wrong, gold shown" if scored["evidence_hit"] else "wrong, gold not shown"
+    return where + (" (quoted line)" if scored.get("reason") == "quoted" else "")
 
 
 def summarize_group(records: Sequence[dict]) -> dict:

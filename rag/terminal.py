@@ -22,6 +22,10 @@ def display_path(corpus: Path, file: str) -> str:
     return safe((corpus / file).as_posix() if str(corpus) not in ("", ".") else file)
 
 
+# Said beside an answer that quotes a line instead of the model's words (Answer.reason "quoted").
+QUOTED_NOTE = "The model's own answer was not backed by the articles, so the line closest to the question is quoted instead."
+
+
 def stream_printer(out: TextIO):
     """A token callback that streams to a terminal (and does nothing when out is not one)."""
     tty = out.isatty()
@@ -55,6 +59,8 @@ def print_answer(ans, corpus: Path, out: TextIO, streamed: bool = False) -> None
     elif ans.refused and ans.sources and ans.reason != "weak-evidence":
         out.write("\nClosest lines found (they do not answer it):\n")
         out.writelines(f"  {display_path(corpus, h.file)}:{h.start_line}  {safe(h.text[:160])}\n" for h in ans.sources[:3])
+    if ans.reason == "quoted":
+        out.write(f"\n({QUOTED_NOTE})\n")
     if ans.dropped:
         out.write(f"\n({len(ans.dropped)} unsupported sentence(s) from the model were removed.)\n")
     t = ans.timings_ms

@@ -92,6 +92,18 @@ def test_citation_validity():
     assert not evaluate.citations_valid([("nope.txt", 1, 1)], [("nope.txt", 1, 1)], counts)
 
 
+def test_outcome_says_where_an_answer_ended_and_marks_quoted_lines():
+    def scored(refused=False, contains=0.0, hit=True, reason=""):
+        return {"refused": refused, "contains": contains, "evidence_hit": hit, "reason": reason}
+
+    assert evaluate.outcome(scored(refused=True, reason="unsupported")) == "refused, gold shown"
+    assert evaluate.outcome(scored(refused=True, hit=False)) == "refused, gold not shown"
+    assert evaluate.outcome(scored(contains=1.0)) == "right"
+    assert evaluate.outcome(scored(hit=False)) == "wrong, gold not shown"
+    assert evaluate.outcome(scored(contains=1.0, reason="quoted")) == "right (quoted line)"
+    assert evaluate.outcome(scored(reason="quoted")) == "wrong, gold shown (quoted line)"
+
+
 def test_percentile():
     assert evaluate.percentile([], 0.5) is None
     assert evaluate.percentile([3.0, 1.0, 2.0], 0.5) == 2.0

@@ -1,10 +1,13 @@
 import dataclasses
+import io
 import threading
+from pathlib import Path
 
 import pytest
 from conftest import make_pipeline
 
 from rag.errors import ConfigError
+from rag.terminal import QUOTED_NOTE, print_answer
 
 Q = "Điện Kremlin và Nhà Trắng thông báo hội nghị thượng đỉnh tại Budapest?"
 
@@ -33,6 +36,27 @@ def test_unsupported_answer_is_refused(hash_index):
     p = make_pipeline(hash_index, "Tổng thống Pháp Macron đề xuất Budapest vào năm 1999 [1].")
     a = p.ask(Q)
     assert a.refused and a.dropped and all("Macron" not in c.quote for c in a.citations)
+
+
+@pytest.mark.parametrize("reply", ["NOT FOUND", "Tổng thống Pháp Macron đề xuất Budapest vào năm 1999 [1]."])
+def test_a_line_close_to_the_question_is_quoted_when_the_model_fails(hash_index, reply):
+    probe = make_pipeline(hash_index, reply)
+    a = probe.ask(Q)
+    assert a.refused  # the hash fake has no calibrated quote_min: off
+    dense = {h.chunk_id: h.dense for h in a.sources}
+    best = max(a.evidence, key=lambda ev: dense[ev.chunk_id])
+    line = hash_index.docs[best.file].line(best.start_line).strip()
+
+    a = make_pipeline(hash_index, reply, quote_min=dense[best.chunk_id]).ask(Q)
+    assert not a.refused and a.reason == "quoted" and a.to_dict()["reason"] == "quoted"
+    assert [(c.file, c.line_start, c.quote) for c in a.citations] == [(best.file, best.start_line, line)]
+    assert a.answer == f"Dòng gần nhất với câu hỏi trong các bài báo [1]: «{line}»" and "Macron" not in a.answer
+    out = io.StringIO()
+    print_answer(a, Path("seeds"), out)
+    assert f"[seeds/{best.file}:{best.start_line}]: «" in out.getvalue() and QUOTED_NOTE in out.getvalue()
+
+    a = make_pipeline(hash_index, reply, quote_min=dense[best.chunk_id] + 0.001).ask(Q)
+    assert a.refused and a.reason in ("model-not-found", "unsupported")
 
 
 def test_unrelated_question_refused_without_calling_the_model(hash_index):

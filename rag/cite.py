@@ -484,10 +484,16 @@ def check(
             return False
         return any(
             (news_support(sentence, given, ev) or 0.0) >= 0.5
-            and names_in(ev.text, names) <= premise | names_in(ev.title, names) | called(ev.file)
+            and all(names_in(part, names) <= premise | claimed | names_in(ev.title, names) | called(ev.file) for part in holding(sentence, ev))
             and claimed & premise <= words_of(ev.file)
             for ev in cited
         )
+
+    def holding(sentence: str, ev: Evidence) -> list[str]:
+        """The sentences of a line that hold some of what the answer adds to the question."""
+        new = _pairs(sentence) - _pairs(given)
+        parts = split_sentences(ev.text)
+        return [part for part in parts if new & _pairs(part)] or parts
 
     @functools.cache
     def called(file: str) -> set[str]:

@@ -307,6 +307,26 @@ def test_a_line_that_holds_the_answer_vouches_for_the_names_the_question_gives()
 
 
 
+def test_names_in_another_sentence_of_the_line_do_not_stop_it_vouching():
+    """XQuAD vi: "Andy Taylor, người sinh ra ở Newcastle, là cựu guitar chính của ban nhạc nào?"
+    answered rightly from a line that says "sinh ra ở đây" and, in its next sentence, names Brian
+    Johnson. The line names no one beyond the question and the answer where it holds the answer."""
+    names = frozenset({"andy", "taylor", "duran", "newcastle", "brian", "johnson", "geordie"})
+    line = Evidence(
+        1, "022.txt", 4, 4,
+        "Andy Taylor, cựu tay guitar chính của Duran Duran được sinh ra ở đây vào năm 1961. "
+        "Brian Johnson là thành viên của ban nhạc rock địa phương Geordie.",
+        "", "", 0,
+    )
+    article = {"022.txt": "Newcastle là một thành phố.\n" + line.text}.get
+    question = "Andy Taylor, người sinh ra ở Newcastle, là cựu guitar chính của ban nhạc nào?"
+    right = "Andy Taylor, người sinh ra ở Newcastle, là cựu guitar chính của Duran Duran [1]."
+    assert check(right, [line], names=names, question=question, article=article).citations
+    # The sentence that holds the answer still may not name someone else.
+    other = replace(line, text="Andy Taylor và Brian Johnson, cựu tay guitar chính của Duran Duran, được sinh ra ở đây.")
+    assert check(right, [other], names=names, question=question, article={"022.txt": "Newcastle.\n" + other.text}.get).citations == []
+
+
 def test_a_question_may_name_someone_by_the_role_the_article_gives_them():
     """heldout h007: "... người phát ngôn Điện Kremlin khuyến cáo điều gì?" is answered by 002:29,
     which says "ông Peskov"; the article calls him "người phát ngôn Điện Kremlin Dmitry Peskov"

@@ -200,7 +200,7 @@ def _print_report(report, index_dir: Path) -> None:
 
 @cli.command(context_settings=CONTEXT)
 @click.argument("question", required=False)
-@click.option("--json", "json_mode", is_flag=True, help="Print one JSON object instead of text: answer, refused, reason (why it refused), citations, sources, timings_ms.")
+@click.option("--json", "json_mode", is_flag=True, help="Print one JSON object instead of text: answer, refused, reason (why it refused; \"quoted\" when the answer quotes a line), citations, sources, timings_ms.")
 @click.option("--jsonl", is_flag=True, help="Read one question per line from stdin; write one JSON object per line.")
 @click.option("--extractive", is_flag=True, help="Answer with the best evidence line, without the LLM (fast).")
 @click.pass_context
@@ -212,7 +212,7 @@ def ask(ctx, question, json_mode, jsonl, extractive):
     rag ask "Ai đề xuất tổ chức hội nghị ở Budapest?" --json
     printf 'Q1\\nQ2\\n' | rag ask --jsonl        (models load once)
 
-    JSON: {question, answer, refused, citations: [{file, line_start, line_end, quote}],
+    JSON: {question, answer, refused, reason, citations: [{file, line_start, line_end, quote}],
     sources: [{file, line_start, line_end, score}], timings_ms: {retrieve, first_token, total, translate?}}
     """
     from rag.errors import ConfigError

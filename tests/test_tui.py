@@ -222,7 +222,7 @@ async def test_refusal_says_so_and_lists_sources_not_evidence(index):
 
 async def test_a_quoted_line_is_the_answer_and_says_so(index):
     """The model says NOT FOUND while a shown line is close to the question (quote_min): the line
-    is quoted as the answer, cited, and the note says the model's own answer was not backed."""
+    is quoted as the answer, cited, and the note says the model gave no answer the articles back."""
     pipe = pipeline_for(index, ScriptedGenerator("NOT FOUND"))
     pipe.settings = pipe.settings.with_overrides(quote_min=0.01)
     app = make_app(pipe, poll_s=3600)
@@ -232,7 +232,7 @@ async def test_a_quoted_line_is_the_answer_and_says_so(index):
         ans = view.exchange.answer
         assert view.exchange.state == "done" and ans.reason == "quoted" and len(ans.citations) == 1
         assert "Dòng gần nhất" in shown(view.body) and "[1]" in shown(view.body)
-        assert "not backed by the articles" in shown(view.query_one(".note"))
+        assert "no answer the articles back" in shown(view.query_one(".note"))
         pane = app.query_one(EvidencePane)
         assert [(r.file, r.start_line) for r in pane.refs] == [(ans.citations[0].file, ans.citations[0].line_start)]
 

@@ -263,7 +263,7 @@ class Pipeline:
         return self._calibrated(self.settings.evidence_margin, EVIDENCE_MARGIN)
 
     def quote_min(self) -> float:
-        return self.settings.quote_min if self.settings.quote_min >= 0 else QUOTE_MIN.get(self.embedder.name, 0.0)
+        return self._calibrated(self.settings.quote_min, QUOTE_MIN)
 
     def evidence_is_weak(
         self, question: str, hits: list[Hit], shown: list[Evidence], history: list[tuple[str, str]] | None = None
@@ -321,25 +321,25 @@ class Pipeline:
 
     # ------------------------------------------------------------ answering
 
-    def _quoted(self, answer: Answer, vi: bool, finish, index: LoadedIndex) -> Answer | None:
+    def _quoted(self, answer: Answer, vi: bool, index: LoadedIndex) -> bool:
         """The model's answer failed the check, yet a shown line is very close to the question in
         meaning: quote that line, whole and cited, as the answer (nothing in it is the model's)."""
         bar = self.quote_min()
         dense = {h.chunk_id: h.dense for h in answer.sources}
         best = max(answer.evidence, key=lambda ev: dense.get(ev.chunk_id, -1.0), default=None)
         if bar <= 0 or best is None or dense.get(best.chunk_id, -1.0) < bar:
-            return None
+            return False
         c = self._full_quote(cite.Citation(best.file, best.start_line, best.end_line, best.text, 1), index)
         answer.citations = [c]
         answer.answer = f"{QUOTE_LEAD[vi]} [1]: «{c.quote}»"
         answer.reason = "quoted"
-        return finish()
+        return True
 
     def _not_stated(self, answer: Answer, vi: bool, reason: str, finish, index: LoadedIndex) -> Answer:
         """The model could not answer from strong evidence: quote a line that is very close to the
         question (_quoted), or refuse, quoting what the articles do say."""
-        if self._quoted(answer, vi, finish, index) is not None:
-            return answer
+        if self._quoted(answer, vi, index):
+            return finish()
         finish(reason)
         terms = content_terms(answer.question)
         quoted = [

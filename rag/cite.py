@@ -205,6 +205,43 @@ def _name_runs(text: str) -> list[str]:
     return out
 
 
+def actor_dropped(sentence: str, line: str, names: frozenset[str], keep: set[str]) -> set[str]:
+    """Names that do what the sentence copies from the line, when the sentence leaves them out.
+
+    A copy of four or more of the line's words whose subject in the line ("ông Peskov từ chối tiết
+    lộ ...") is someone the sentence does not name lends that act to whoever the sentence does
+    name ("Trump đã đáp lại ... bằng cách từ chối tiết lộ ...")."""
+    cased = words(MARKER.sub(" ", sentence))
+    said = [fold(w) for w in cased]
+    tokens = _TOKEN.findall(nfc(line))
+    at = [i for i, t in enumerate(tokens) if t[0].isalnum()]  # word tokens' places among all tokens
+    held = [fold(tokens[i]) for i in at]
+    out: set[str] = set()
+    for block in SequenceMatcher(None, said, held, autojunk=False).get_matching_blocks():
+        if block.size < 4 or tokens[at[block.b]][0].isupper():
+            continue  # short, or the copy starts inside a run of names ("Tổng thống Nga Putin")
+        run, i = set(), at[block.b] - 1
+        while i >= 0 and tokens[i][0].isupper():
+            run.add(fold(tokens[i]))
+            i -= 1
+        named = {w for w in run if w in names}
+        if not named or named & keep:
+            continue
+        # The words before each: "Ngoại trưởng Tillerson đến Moscow" keeps the line's "Ngoại
+        # trưởng Mỹ đến Moscow" as its subject, under the man's name ("ông" says nothing).
+        if i >= 0 and tokens[i][0].isalnum():
+            run.add(fold(tokens[i]))
+        mine, j = set(), block.a - 1
+        while j >= 0 and cased[j][0].isupper():
+            mine.add(said[j])
+            j -= 1
+        if j >= 0:
+            mine.add(said[j])
+        if not (run & mine) - STOP:
+            out |= named
+    return out
+
+
 def names_covered(
     claimed: set[str], cited: list[Evidence], article: Callable[[str], str] | None = None, names: frozenset[str] | None = None
 ) -> bool:
@@ -537,6 +574,10 @@ def check(
                 return True
         return False
 
+    def lends(sentence: str, claimed: set[str], ev: Evidence) -> bool:
+        """The sentence names someone and copies from the line what someone else there did."""
+        return bool(claimed) and bool(actor_dropped(sentence, ev.text, names, claimed | premise | called(ev.file)))
+
     citations: list[Citation] = []
     key_to_number: dict[tuple[str, int, int], int] = {}
     kept: list[str] = []
@@ -576,9 +617,14 @@ def check(
             good = []
         elif good and not covered(body, claimed, good):
             good = completed(body, claimed, good)
+        good = [ev for ev in good if not lends(body, claimed, ev)]
         if not good:
             # The model cited the wrong line (or none): keep the sentence only if a shown line supports it.
-            candidates = [ev for ev in usable if covered(body, claimed, [ev]) and not echoes_premise(body, asked, [ev], article)]
+            candidates = [
+                ev
+                for ev in usable
+                if covered(body, claimed, [ev]) and not echoes_premise(body, asked, [ev], article) and not lends(body, claimed, ev)
+            ]
             best = max(candidates, key=lambda ev: lexical_support(claim(body, ev), ev), default=None)
             if best is not None and lexical_support(claim(body, best), best) >= max(min_lexical, 0.6):
                 good = [best]

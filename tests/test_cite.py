@@ -422,7 +422,7 @@ def test_a_who_question_is_not_answered_with_its_own_people():
     right = "Theo ông Lavrov, Tổng thống Mỹ Donald Trump từ lâu đã ủng hộ đối thoại với Nga [1]."
     assert check(right, [line], names=names, question=question).citations
     # "Who is X?" asks what X is: an answer naming only X is fine.
-    who_is = "Ông Sergei Lavrov từ lâu đã ủng hộ đối thoại với Nga [1]."
+    who_is = "Ông Sergei Lavrov nói về lập trường của Nga về vấn đề Ukraine [1]."
     assert check(who_is, [line], names=names, question="Ông Lavrov là ai?").citations
 
 
@@ -457,3 +457,20 @@ def test_every_name_the_question_gives_is_in_a_cited_article():
     article = {"000.txt": line.text}.get
     assert check(said, [line], names=names, question="What did Joe Biden say about the summit in Budapest?", article=article).citations == []
     assert check(said, [line], names=names, question="What did Lavrov say about the summit in Budapest?", article=article).citations
+
+
+def test_an_answer_does_not_lend_one_mans_act_to_another():
+    """b026 (unanswerable): asked how Trump answered an invitation, the model copied what Peskov
+    did ("ông Peskov từ chối tiết lộ ...") and made it Trump's. The line names both men, so only
+    whose act the copy is tells the answer apart from a right one."""
+    names = frozenset({"peskov", "trump", "nga", "my", "moscow", "tillerson"})
+    line = Evidence(1, "002.txt", 25, 25, "Tuy nhiên, ông Peskov từ chối tiết lộ bên nào đã chủ động liên hệ trước, đồng thời làm rõ rằng chưa có thỏa thuận nào về việc ông Trump sẽ đến Nga dự lễ duyệt binh.", "", "", 0)
+    question = "Ông Trump đã đáp lại thế nào lời mời tới Nga dự lễ duyệt binh?"
+    lent = "Ông Trump đã đáp lại lời mời tới Nga bằng cách từ chối tiết lộ bên nào đã chủ động liên hệ trước [1]."
+    assert check(lent, [line], names=names, question=question).citations == []
+    own = "Ông Peskov từ chối tiết lộ bên nào đã chủ động liên hệ trước [1]."
+    assert check(own, [line], names=names, question=question).citations
+    # The line's subject under another name: "Ngoại trưởng Mỹ" is the Tillerson the answer names.
+    arrived = Evidence(1, "003.txt", 11, 11, "Ngoại trưởng Mỹ đến Moscow vào ngày hôm qua 11/4. Trước chuyến thăm, Ngoại trưởng Tillerson ra tuyên bố về Syria.", "", "", 0)
+    said = "Ngoại trưởng Tillerson đến Moscow vào ngày 11/4 [1]."
+    assert check(said, [arrived], names=names, question="Ngoại trưởng Tillerson đến Moscow vào ngày nào?").citations

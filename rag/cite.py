@@ -284,12 +284,45 @@ def echoes_premise(sentence: str, asked: set[str], cited: list[Evidence], articl
     asserts the premise ("Ai đề xuất ...?" -> "X đã đề xuất ..." when no line says đề xuất).
     `asked` is empty unless the question is a who-question (see check). English answers over
     Vietnamese lines cannot be compared word for word, so they are left to the other checks."""
-    if not asked or not is_vietnamese(sentence):
+    if not asked:
         return False
+    if not is_vietnamese(sentence):
+        return _echoes_verb(sentence, asked, cited, article)
     seen = set()
     for ev in cited:
         seen |= content_terms(_context(ev, article))
     return bool((asked & content_terms(sentence)) - seen - _FRAMING)
+
+
+# English verbs a who-question asks about, with the Vietnamese (folded) a line that says so uses:
+# "Who proposed Budapest?" answered "Moscow proposed Budapest" needs a line saying đề xuất (or
+# đề nghị, ...), not one saying Moscow is ready to host the summit there. Only specific acts: "say"
+# or "meet" are written too many ways to check.
+_EN_VERBS = [
+    (r"propos|suggest", ["de xuat", "de nghi", "goi y", "kien nghi", "de ra", "dua ra"]),
+    (r"nominat|appoint", ["de cu", "bo nhiem", "chi dinh", "lua chon", "chon", "cu"]),
+    (r"refus|declin|reject", ["tu choi", "bac bo", "khong chap nhan", "phan doi", "khuoc tu"]),
+    (r"confirm", ["xac nhan", "khang dinh", "xac thuc", "thua nhan"]),
+    (r"den(y|ied|ies)", ["phu nhan", "bac bo", "tu choi", "phu dinh"]),
+    (r"announc", ["thong bao", "cong bo", "tuyen bo", "loan bao"]),
+    (r"invit", ["moi"]),
+    (r"found(ed|s|ing)?$", ["thanh lap", "sang lap", "lap ra", "khai sinh"]),
+    (r"design", ["thiet ke"]),
+    (r"invent", ["phat minh", "sang che", "che tao"]),
+    (r"discover", ["phat hien", "kham pha", "tim ra"]),
+]
+_EN_VERB_FORMS = [(re.compile(rf"^({forms})"), said) for forms, said in _EN_VERBS]
+
+
+def _echoes_verb(sentence: str, asked: set[str], cited: list[Evidence], article: Callable[[str], str] | None) -> bool:
+    """An English answer that repeats one of _EN_VERBS from the question over lines that never
+    say it in Vietnamese: the small model fills "Who did X?" with any name near X."""
+    repeated = asked & content_terms(sentence)
+    lines = " " + " ".join(fold(" ".join(words(_context(ev, article)))) for ev in cited) + " "
+    for form, said in _EN_VERB_FORMS:
+        if any(form.match(w) for w in repeated) and not any(f" {v} " in lines for v in said):
+            return True
+    return False
 
 
 _NUMBER_WORDS = {

@@ -474,3 +474,18 @@ def test_an_answer_does_not_lend_one_mans_act_to_another():
     arrived = Evidence(1, "003.txt", 11, 11, "Ngoại trưởng Mỹ đến Moscow vào ngày hôm qua 11/4. Trước chuyến thăm, Ngoại trưởng Tillerson ra tuyên bố về Syria.", "", "", 0)
     said = "Ngoại trưởng Tillerson đến Moscow vào ngày 11/4 [1]."
     assert check(said, [arrived], names=names, question="Ngoại trưởng Tillerson đến Moscow vào ngày nào?").citations
+
+
+def test_an_english_answer_repeating_the_questions_act_needs_a_line_that_states_it():
+    """s001, the brief's own question: "Who proposed Budapest?" was answered "Moscow proposed
+    Budapest", citing Lavrov's "Moscow vẫn sẵn sàng tổ chức ... tại Budapest": ready to host is
+    not proposed. The embedding cannot tell the two apart (0.47 vs 0.47 for "rejected")."""
+    sim = lambda s, ev: 0.8
+    question = "Who proposed Budapest?"
+    got = check("Moscow proposed Budapest [2].", EV, similarity=sim, names=NAMES, question=question)
+    assert got.citations == [] and got.dropped
+    got = check("The Kremlin and the White House agreed to hold a summit in Budapest [1].", EV, similarity=sim, names=NAMES, question=question)
+    assert [c.line_start for c in got.citations] == [15]
+    said = replace(L9, text="Ngoại trưởng Nga Sergey Lavrov đề xuất tổ chức hội nghị thượng đỉnh Nga-Mỹ tại Budapest.")
+    got = check("Lavrov proposed Budapest [2].", [L15, said], similarity=sim, names=NAMES, question=question)
+    assert [c.line_start for c in got.citations] == [9]

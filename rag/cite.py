@@ -286,8 +286,10 @@ def echoes_premise(sentence: str, asked: set[str], cited: list[Evidence], articl
     Vietnamese lines cannot be compared word for word, so they are left to the other checks."""
     if not asked:
         return False
+    if _echoes_verb(sentence, asked, cited, article):
+        return True
     if not is_vietnamese(sentence):
-        return _echoes_verb(sentence, asked, cited, article)
+        return False
     seen = set()
     for ev in cited:
         seen |= content_terms(_context(ev, article))
@@ -300,7 +302,7 @@ def echoes_premise(sentence: str, asked: set[str], cited: list[Evidence], articl
 # or "meet" are written too many ways to check.
 _EN_VERBS = [
     (r"propos|suggest", ["de xuat", "de nghi", "goi y", "kien nghi", "de ra", "dua ra"]),
-    (r"nominat|appoint", ["de cu", "bo nhiem", "chi dinh", "lua chon", "chon", "cu"]),
+    (r"nominat|appoint", ["de cu", "bo nhiem", "chi dinh", "lua chon", "chon"]),
     (r"refus|declin|reject", ["tu choi", "bac bo", "khong chap nhan", "phan doi", "khuoc tu"]),
     (r"confirm", ["xac nhan", "khang dinh", "xac thuc", "thua nhan"]),
     (r"den(y|ied|ies)", ["phu nhan", "bac bo", "tu choi", "phu dinh"]),
@@ -315,12 +317,20 @@ _EN_VERB_FORMS = [(re.compile(rf"^({forms})"), said) for forms, said in _EN_VERB
 
 
 def _echoes_verb(sentence: str, asked: set[str], cited: list[Evidence], article: Callable[[str], str] | None) -> bool:
-    """An English answer that repeats one of _EN_VERBS from the question over lines that never
-    say it in Vietnamese: the small model fills "Who did X?" with any name near X."""
-    repeated = asked & content_terms(sentence)
-    lines = " " + " ".join(fold(" ".join(words(_context(ev, article)))) for ev in cited) + " "
+    """An answer to an English who-question that repeats one of _EN_VERBS from it (in English, or
+    in the Vietnamese the answer is first written in) over lines that never say it in Vietnamese:
+    the small model fills "Who did X?" with any name near X."""
+    def folded(text: str) -> str:
+        return " " + fold(" ".join(words(text))) + " "
+
+    vietnamese = is_vietnamese(sentence)
+    mine = folded(MARKER.sub(" ", sentence))
+    lines = folded(" ".join(_context(ev, article) for ev in cited))
     for form, said in _EN_VERB_FORMS:
-        if any(form.match(w) for w in repeated) and not any(f" {v} " in lines for v in said):
+        if not any(form.match(w) for w in asked):
+            continue
+        repeats = any(f" {v} " in mine for v in said) if vietnamese else any(form.match(w) for w in content_terms(sentence))
+        if repeats and not any(f" {v} " in lines for v in said):
             return True
     return False
 

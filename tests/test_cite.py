@@ -484,6 +484,9 @@ def test_an_english_answer_repeating_the_questions_act_needs_a_line_that_states_
     question = "Who proposed Budapest?"
     got = check("Moscow proposed Budapest [2].", EV, similarity=sim, names=NAMES, question=question)
     assert got.citations == [] and got.dropped
+    # The same in the Vietnamese an English question is first answered in.
+    got = check("Moscow đã đề xuất Budapest làm nơi tổ chức [2].", EV, similarity=sim, names=NAMES, question=question)
+    assert got.citations == [] and got.dropped
     got = check("The Kremlin and the White House agreed to hold a summit in Budapest [1].", EV, similarity=sim, names=NAMES, question=question)
     assert [c.line_start for c in got.citations] == [15]
     said = replace(L9, text="Ngoại trưởng Nga Sergey Lavrov đề xuất tổ chức hội nghị thượng đỉnh Nga-Mỹ tại Budapest.")

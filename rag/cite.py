@@ -283,7 +283,8 @@ def echoes_premise(sentence: str, asked: set[str], cited: list[Evidence], articl
     """For a who-question, a Vietnamese answer that repeats a question word its cited lines lack
     asserts the premise ("Ai đề xuất ...?" -> "X đã đề xuất ..." when no line says đề xuất).
     `asked` is empty unless the question is a who-question (see check). English answers over
-    Vietnamese lines cannot be compared word for word, so they are left to the other checks."""
+    Vietnamese lines cannot be compared word for word: for them only the acts of _EN_VERBS are
+    checked (_echoes_verb), the rest is left to the other checks."""
     if not asked:
         return False
     if _echoes_verb(sentence, asked, cited, article):

@@ -23,7 +23,7 @@ from rag.text import STOP, content_terms, fold, is_vietnamese, nfc, syllables, w
 MARKER = re.compile(r"\[([^\[\]]{1,120})\]")  # a citation marker: [2], [1, 3] or a [file:line] tag
 # "[1], [2], và [3]": the words between listed markers go with them ("... bài báo,, và." otherwise).
 _MARKER_LIST = re.compile(r"(\[[^\[\]]{1,120}\])(?:\s*(?:,|;|&|và|and)\s*)+(?=\[)", re.IGNORECASE)
-_SENT_END = re.compile(r"(?<=[.!?。])\s+(?=\S)")
+_SENT_END = re.compile(r"(?<=[.!?。])(?<!\b[A-ZĐ]\.)\s+(?=\S)")  # not after an initial: "William E. Simon"
 _NUM = re.compile(r"\d+")
 _FIGURE = re.compile(r"(?<![\w.,:/-])\d+(?:[.,:/-]\d+)*(?![\w]|[.,:/-]\d)")  # a whole number: "03", "3.000", "20-10"
 

@@ -492,3 +492,7 @@ def test_an_english_answer_repeating_the_questions_act_needs_a_line_that_states_
     said = replace(L9, text="Ngoại trưởng Nga Sergey Lavrov đề xuất tổ chức hội nghị thượng đỉnh Nga-Mỹ tại Budapest.")
     got = check("Lavrov proposed Budapest [2].", [L15, said], similarity=sim, names=NAMES, question=question)
     assert [c.line_start for c in got.citations] == [9]
+
+
+def test_an_initial_does_not_end_a_sentence():
+    assert split_sentences("Nixon bổ nhiệm William E. Simon làm quản lý [1]. Câu sau.") == ["Nixon bổ nhiệm William E. Simon làm quản lý [1].", "Câu sau."]

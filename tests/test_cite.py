@@ -496,3 +496,22 @@ def test_an_english_answer_repeating_the_questions_act_needs_a_line_that_states_
 
 def test_an_initial_does_not_end_a_sentence():
     assert split_sentences("Nixon bổ nhiệm William E. Simon làm quản lý [1]. Câu sau.") == ["Nixon bổ nhiệm William E. Simon làm quản lý [1].", "Câu sau."]
+
+
+def test_an_english_questions_capitalised_phrase_is_not_a_name_the_articles_lack():
+    """XQuAD en->vi: "What actor did sign language for the National Anthem at Superbowl 50?" was
+    refused because another article's "National Football League" made "National" a corpus name,
+    and the cited article, which says "quốc ca", never writes it."""
+    names = frozenset({"national", "marlee", "matlin", "lady", "gaga"})
+    vocab = {*names, "football", "national_football", "marlee_matlin", "lady_gaga"}
+    line = Evidence(1, "000.txt", 1, 1, "Lady Gaga đã biểu diễn quốc ca, trong khi Marlee Matlin cung cấp bản dịch ngôn ngữ ký hiệu.", "", "", 0)
+    article = {"000.txt": line.text}.get
+    raw = "Marlee Matlin cung cấp bản dịch ngôn ngữ ký hiệu [1]."
+    question = "What actor did sign language for the National Anthem at Superbowl 50?"
+    got = check(raw, [line], names=names, question=question, known=lambda w: True, article=article)
+    assert got.citations == []  # every word known: "National Anthem" counts as a name, absent from the article
+    got = check(raw, [line], names=names, question=question, known=vocab.__contains__, article=article)
+    assert [c.line_start for c in got.citations] == [1]
+    # A name the articles do write ("National Football") still has to be in the cited article.
+    got = check(raw, [line], names=names, question="Who sang for the National Football League?", known=vocab.__contains__, article=article)
+    assert got.citations == []

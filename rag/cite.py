@@ -747,6 +747,7 @@ _AMOUNT_WORD = re.compile(
         + ["tư", "mươi", "trăm", "nghìn", "ngàn", "triệu", "tỷ", "tỉ", "nửa", "vài"]
         + ["eleven", "twelve", "twenty", "thirty", "forty", "fifty", "hundred", "thousand", "million", "billion"]
         + ["half", "dozen", "several", "few", *_MONTHS]
+        + [f"hàng {unit}" for unit in ("giờ", "ngày", "tuần", "tháng", "năm", "chục", "trăm", "nghìn", "ngàn", "triệu")]
     )
     + r")\b"
 )

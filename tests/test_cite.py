@@ -392,6 +392,9 @@ def test_a_question_that_asks_how_long_needs_an_amount_in_the_answer():
     assert check(said.replace("điện đàm [1]", "điện đàm kéo dài gần hai giờ [1]"), [long], names=names, question=asked).citations
     when = "Ngoại trưởng Nga Lavrov và Ngoại trưởng Mỹ Rubio điện đàm vào ngày nào?"
     assert check(said, [line], names=names, question=when).citations
+    # "hàng tuần" (for weeks) is an amount too (MLQA: "Các triệu chứng kéo dài bao lâu ...?").
+    weeks = Evidence(1, "177.txt", 3, 3, "Các triệu chứng có thể kéo dài hàng tuần hoặc hàng tháng.", "", "", 0)
+    assert check("Các triệu chứng có thể kéo dài hàng tuần hoặc hàng tháng [1].", [weeks], question="Các triệu chứng kéo dài bao lâu?").citations
 
 
 def test_an_answer_that_repeats_how_many_of_what_counts_that():

@@ -262,6 +262,9 @@ _DECLINE = re.compile(
 )
 
 
+# A sentence that sends the reader to the evidence instead of saying what it holds.
+_POINTS_AT_EVIDENCE = re.compile(r"\b(in|by) (the )?evidence( lines?)?\b|trong (các )?dòng bằng chứng", re.IGNORECASE)
+
 # A yes/no question ("Did he confirm ...?", "... đã liên lạc ... chưa?") and a negated answer to it.
 _YES_NO = re.compile(r"^(did|does|do|is|are|was|were|has|have|had|can|could|will|would)\b|\b(chua|khong|phai khong)\s*\?*$")
 _NEGATION = re.compile(r"\b(không|chưa|chẳng|not|no|never|neither|nor)\b|n't\b", re.IGNORECASE)
@@ -648,6 +651,9 @@ def check(
         restates = question and not content_terms(body) - content_terms(question)
         if body.endswith("?") or (restates and not (yes_no and _NEGATION.search(body))):
             result.dropped.append(body)  # restates the question: it asserts nothing ("No, X did not Y" does)
+            continue
+        if _POINTS_AT_EVIDENCE.search(body):
+            result.dropped.append(body)  # "... are described in evidence lines [1]": says where, not what
             continue
         if answers_another_unit(body):
             result.dropped.append(body)  # "cần bao nhiêu binh sĩ ... là 1.300 km": soldiers counted in km

@@ -518,3 +518,13 @@ def test_an_english_questions_capitalised_phrase_is_not_a_name_the_articles_lack
     # A name the articles do write ("National Football") still has to be in the cited article.
     got = check(raw, [line], names=names, question="Who sang for the National Football League?", known=vocab.__contains__, article=article)
     assert got.citations == []
+
+
+def test_a_sentence_that_points_at_the_evidence_says_nothing():
+    """XQuAD en->vi: "What type of surveys show the location of stratigraphic units?" answered
+    "The type of surveys that show ... are described in evidence lines [1]"."""
+    sim = lambda s, ev: 0.9
+    raw = "The type of surveys that show the location of Budapest are described in evidence lines [1]."
+    got = check(raw, EV, similarity=sim, names=NAMES)
+    assert got.citations == [] and got.dropped
+    assert check("Surveys in Budapest show it [1].", EV, similarity=sim, names=NAMES).citations

@@ -723,15 +723,16 @@ def check(
 
 
 def _phrases_not_in_corpus(question: str, known: Callable[[str], bool]) -> set[str]:
-    """Words of an English question's capitalised phrases that the articles never write together:
-    "the National Anthem at Superbowl 50" names no one even where the Vietnamese articles hold a
-    "National Football League" (the keyword vocabulary has "national_football", not
-    "national_anthem"). Single words ("Lavrov") stay names."""
+    """Leading words of an English question's capitalised phrases that the articles never write
+    together: "the National Anthem at Superbowl 50" names no one even where the Vietnamese articles
+    hold a "National Football League" (the keyword vocabulary has "national_football", not
+    "national_anthem"). A phrase's last word is its head and stays ("Secretary Tillerson" is
+    Tillerson), as do single words ("Lavrov")."""
     out: set[str] = set()
     for run in _name_runs(question):
         folded = [w for w in (fold(w) for w in words(run)) if w not in STOP]
         if len(folded) > 1 and not any(known(f"{a}_{b}") for a, b in itertools.pairwise(folded)):
-            out |= set(folded)
+            out |= set(folded[:-1]) - {folded[-1]}
     return out
 
 

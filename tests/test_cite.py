@@ -518,6 +518,9 @@ def test_an_english_questions_capitalised_phrase_is_not_a_name_the_articles_lack
     # A name the articles do write ("National Football") still has to be in the cited article.
     got = check(raw, [line], names=names, question="Who sang for the National Football League?", known=vocab.__contains__, article=article)
     assert got.citations == []
+    # A phrase's last word is its head: "President Biden" is Biden, whom the cited article never names.
+    got = check(raw, [line], names=names | {"biden"}, question="What did President Biden say about Marlee Matlin?", known=vocab.__contains__, article=article)
+    assert got.citations == []
 
 
 def test_a_sentence_that_points_at_the_evidence_says_nothing():

@@ -312,7 +312,7 @@ _EN_VERBS = [
     (r"den(y|ied|ies)", ["phu nhan", "bac bo", "tu choi", "phu dinh"]),
     (r"announc", ["thong bao", "cong bo", "tuyen bo", "loan bao"]),
     (r"invit", ["moi"]),
-    (r"found(ed|s|ing)?$", ["thanh lap", "sang lap", "lap ra", "khai sinh"]),
+    (r"found(ed|ing|s|er)\b", ["thanh lap", "sang lap", "lap ra", "khai sinh"]),
     (r"design", ["thiet ke"]),
     (r"invent", ["phat minh", "sang che", "che tao"]),
     (r"discover", ["phat hien", "kham pha", "tim ra"]),

@@ -495,6 +495,9 @@ def test_an_english_answer_repeating_the_questions_act_needs_a_line_that_states_
     said = replace(L9, text="Ngoại trưởng Nga Sergey Lavrov đề xuất tổ chức hội nghị thượng đỉnh Nga-Mỹ tại Budapest.")
     got = check("Lavrov proposed Budapest [2].", [L15, said], similarity=sim, names=NAMES, question=question)
     assert [c.line_start for c in got.citations] == [9]
+    # "found" is "find" as often as "found a company": only "founded", "founder" ... are checked.
+    assert check("Lavrov found Budapest ready [2].", EV, similarity=sim, names=NAMES, question="Who found Budapest ready?").citations
+    assert not check("Lavrov founded Budapest [2].", EV, similarity=sim, names=NAMES, question="Who founded Budapest?").citations
 
 
 def test_an_initial_does_not_end_a_sentence():

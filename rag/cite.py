@@ -324,19 +324,22 @@ def _echoes_verb(sentence: str, asked: set[str], cited: list[Evidence], article:
     """An answer to an English who-question that repeats one of _EN_VERBS from it (in English, or
     in the Vietnamese the answer is first written in) over lines that never say it in Vietnamese:
     the small model fills "Who did X?" with any name near X."""
-    def folded(text: str) -> str:
-        return " " + fold(" ".join(words(text))) + " "
-
+    acts = [(form, said) for form, said in _EN_VERB_FORMS if any(form.match(w) for w in asked)]
+    if not acts:
+        return False  # most questions: nothing to fold
     vietnamese = is_vietnamese(sentence)
-    mine = folded(MARKER.sub(" ", sentence))
-    lines = folded(" ".join(_context(ev, article) for ev in cited))
-    for form, said in _EN_VERB_FORMS:
-        if not any(form.match(w) for w in asked):
-            continue
+    mine = _spaced_fold(MARKER.sub(" ", sentence))
+    lines = _spaced_fold(" ".join(_context(ev, article) for ev in cited))
+    for form, said in acts:
         repeats = any(f" {v} " in mine for v in said) if vietnamese else any(form.match(w) for w in content_terms(sentence))
         if repeats and not any(f" {v} " in lines for v in said):
             return True
     return False
+
+
+def _spaced_fold(text: str) -> str:
+    """Folded words between spaces, for phrase lookups: " de xuat " in it."""
+    return " " + fold(" ".join(words(text))) + " "
 
 
 _NUMBER_WORDS = {

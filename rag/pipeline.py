@@ -90,6 +90,17 @@ class Answer:
     reason: str = ""  # why it refused: weak-evidence | unknown-name | model-not-found | unsupported | cancelled;
     # or, answered: "quoted" (the model's answer failed the check; the closest line is quoted instead)
     cancelled: bool = False
+    suspect: dict[str, list[int]] = field(default_factory=dict)  # cited or listed files holding instruction lines
+
+    @property
+    def warning(self) -> str:
+        """Said when everything the answer cites comes from pages that also hold lines addressed
+        to an assistant (rag/guard.py): the user should know the page is suspect."""
+        files = sorted({c.file for c in self.citations})
+        if not files or any(f not in self.suspect for f in files):
+            return ""
+        where = "; ".join(f"{f} line{'s' if len(self.suspect[f]) > 1 else ''} {', '.join(map(str, self.suspect[f][:5]))}" for f in files)
+        return SUSPECT_NOTE.format(where)
 
     def to_dict(self) -> dict:
         return {
@@ -105,6 +116,8 @@ class Answer:
                 for h in self.sources
             ],
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+            "suspect_pages": [{"file": f, "instruction_lines": lines} for f, lines in sorted(self.suspect.items())],
+            "warning": self.warning,
         }
 
     def inline(self) -> str:
@@ -116,6 +129,11 @@ class Answer:
 
 
 TokenCallback = Callable[[str], None]
+# Beside an answer whose only support is a page that also speaks to assistants (Answer.warning).
+SUSPECT_NOTE = (
+    "Caution: this answer rests only on a page that also holds lines addressed to AI assistants, "
+    "not news ({}). Such a page may be planted; check it before trusting the answer."
+)
 
 
 def load_llm(settings: Settings) -> Generator:
@@ -174,6 +192,7 @@ class Pipeline:
         self._lock = threading.Lock()  # one generation at a time per model
         self._load_lock = threading.Lock()  # the LLM is loaded once, whichever thread asks first
         self._embed_lock = threading.Lock()  # embedders are not safe to call from two threads at once
+        self._instruction_lines: dict[tuple[str, str], list[int]] = {}  # (file, sha256) -> its instruction lines
         self._pending: _Preload | None = None
 
     @classmethod
@@ -277,6 +296,20 @@ class Pipeline:
         terms = content_terms(question + (" " + history[-1][0] if history else ""))
         best_overlap = max((len(terms & content_terms(ev.text)) / len(terms) for ev in shown), default=0.0) if terms else 0.0
         return best_dense < self.min_evidence() and best_overlap < 0.5
+
+    def _suspect_pages(self, answer: Answer, index: LoadedIndex) -> dict[str, list[int]]:
+        """The cited and listed files that hold lines addressed to an assistant, with those lines."""
+        out = {}
+        for file in dict.fromkeys([c.file for c in answer.citations] + [h.file for h in answer.sources]):
+            doc = index.docs.get(file)
+            if doc is None:
+                continue
+            key = (file, doc.sha256)
+            if key not in self._instruction_lines:
+                self._instruction_lines[key] = [n for n, text in enumerate(doc.lines, 1) if text.strip() and cite.looks_like_instruction(text)]
+            if self._instruction_lines[key]:
+                out[file] = self._instruction_lines[key]
+        return out
 
     def _evidence(self, question: str, hits: list[Hit], index: LoadedIndex) -> list[Evidence]:
         out = []
@@ -392,6 +425,7 @@ class Pipeline:
             if refused_reason:
                 answer.refused, answer.reason = True, refused_reason
                 answer.answer, answer.citations = REFUSAL[vi], []
+            answer.suspect = self._suspect_pages(answer, index)
             timings["total"] = (time.perf_counter() - t0) * 1000
             if not timings["first_token"]:
                 timings["first_token"] = timings["total"]

@@ -55,10 +55,13 @@ def print_answer(ans, corpus: Path, out: TextIO, streamed: bool = False) -> None
     if ans.citations:
         out.write("\nSources:\n")
         for c in ans.citations:
-            out.write(f"  [{display_path(corpus, c.file)}:{c.ref.split(':')[-1]}] “{safe(c.quote)}”\n")
+            flag = "  (page holds lines addressed to AI assistants)" if c.file in ans.suspect else ""
+            out.write(f"  [{display_path(corpus, c.file)}:{c.ref.split(':')[-1]}] “{safe(c.quote)}”{flag}\n")
     elif ans.refused and ans.sources and ans.reason != "weak-evidence":
         out.write("\nClosest lines found (they do not answer it):\n")
         out.writelines(f"  {display_path(corpus, h.file)}:{h.start_line}  {safe(h.text[:160])}\n" for h in ans.sources[:3])
+    if ans.warning:
+        out.write(f"\n{safe(ans.warning)}\n")
     if ans.reason == "quoted":
         out.write(f"\n({QUOTED_NOTE})\n")
     if ans.dropped:

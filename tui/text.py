@@ -27,6 +27,9 @@ REASONS = {
 }
 
 
+SUSPECT_MARK = "  ⚠ page holds lines addressed to AI assistants"
+
+
 @dataclass(frozen=True, slots=True)
 class Ref:
     """A place in an article the user can open: a verified citation, or (for a refusal) a source found."""
@@ -37,6 +40,7 @@ class Ref:
     quote: str
     number: int  # the answer's [n]; 0 for a source that is not a citation
     cited: bool = True
+    suspect: bool = False  # its page also holds lines addressed to AI assistants (rag/guard.py)
 
     @property
     def ref(self) -> str:
@@ -51,12 +55,12 @@ def clean(text: str) -> str:
 
 def refs_of(answer) -> list[Ref]:
     """The evidence of an answer: its verified citations only (dropped sentences never appear)."""
-    return [Ref(c.file, c.line_start, c.line_end, c.quote, c.number) for c in answer.citations]
+    return [Ref(c.file, c.line_start, c.line_end, c.quote, c.number, suspect=c.file in getattr(answer, "suspect", {})) for c in answer.citations]
 
 
 def sources_of(answer, limit: int = 5) -> list[Ref]:
     """What retrieval found, shown when the app refuses; not evidence for anything."""
-    return [Ref(h.file, h.start_line, h.end_line, h.text, 0, cited=False) for h in answer.sources[:limit]]
+    return [Ref(h.file, h.start_line, h.end_line, h.text, 0, cited=False, suspect=h.file in getattr(answer, "suspect", {})) for h in answer.sources[:limit]]
 
 
 def answer_text(text: str) -> Text:
@@ -103,6 +107,8 @@ def ref_item_text(ref: Ref, width: int = 200) -> Text:
     head = f"[{ref.number}] " if ref.number else ""
     out = Text(head, style=MARKER_STYLE)
     out.append(clean(ref.ref), style="bold")
+    if ref.suspect:
+        out.append(SUSPECT_MARK, style="bold yellow")
     out.append("\n“" + quote + "”" if ref.cited else "\n" + quote)
     return out
 

@@ -149,6 +149,9 @@ class ExchangeView(Vertical):
             note = f"{len(answer.dropped)} unsupported sentence(s) removed · " + note
         if answer.reason == "quoted":
             note = QUOTED_NOTE + " · " + note
+        if answer.warning:
+            self._note(Text(clean(answer.warning), style="bold yellow") + Text("\n" + note, style="dim"))
+            return
         self._note(Text(note, style="dim"))
 
     def fail(self, message: str) -> None:

@@ -23,7 +23,7 @@ list of known phrasings, a line is read for a few features, each in English and 
 
 A line is an instruction when it has a role marker; or address and order; or override together
 with address or self; or a cite-line. Before reading, the text is normalised as an
-attacker's disguises would defeat plain matching: NFKC (fullwidth letters), no zero-width or
+attacker's disguises would defeat plain matching: HTML entities decoded, NFKC (fullwidth letters), no zero-width or
 other format characters, Cyrillic and Greek look-alikes mapped to Latin, digits inside words
 read as letters ("Ass1stant n0te"), and table bars as spaces. "AI" counts only in capitals, as
 Vietnamese "ai" means "who".
@@ -35,6 +35,7 @@ ViNewsQA for false positives.
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -42,8 +43,8 @@ from dataclasses import dataclass
 from rag.text import fold
 
 _CONFUSABLE = str.maketrans(
-    "АВЕКМНОРСТУХаеорсухіјѕԁІЈѴѵҮүΑΒΕΖΗΙΚΜΝΟΡΤΥΧοαινκρτυ",
-    "ABEKMHOPCTYXaeopcyxijsdIJVvYyABEZHIKMNOPTYXoaivkptu",
+    "АВЕКМНОРСТУХаеорсухіјѕԁІЈѴѵҮүЅһԛԝӏΑΒΕΖΗΙΚΜΝΟΡΤΥΧοαινκρτυϲɑıɡ",
+    "ABEKMHOPCTYXaeopcyxijsdIJVvYyShqwlABEZHIKMNOPTYXoaivkptucaig",
 )
 _LEET = str.maketrans("013457@$", "oieastas")
 _LEET_WORD = re.compile(r"\b(?=\w*[^\W\d_])(?=\w*\d)\w{3,}\b")  # a word of letters and digits ("n0te")
@@ -51,7 +52,7 @@ _CODE = re.compile(r"^(?=.*[A-Z].*\d|.*\d.*[A-Z])[A-Z0-9]+$")  # an all-capitals
 
 _ROLE = re.compile(
     r"<\|?\s*/?\s*(im_start|im_end|endoftext|system|assistant|user|end|eot_id|start_header_id)\b|\[/?inst\]|<</?sys>>|"
-    r"(^|[\s#*>\[(\"'`|])(system|assistant|user|developer|model)\s*(message|prompt)?\s*[:\]>]|"
+    r"(^|[\s#*>\[(\"'`|])(system|assistant|user|developer)\s*(message|prompt)?\s*[:\]>]|<start_of_turn>|"
     r"#{2,}\s*(system|instruction|user|assistant|response|chỉ thị|hướng dẫn|lệnh)|"
     r"\bdeveloper mode\b|\bsystem prompt\b|\bprompt hệ thống\b|"
     r"display\s*:\s*none|data-(llm|ai|prompt|model|assistant)\b|<!--.{0,80}\b(aiagent|llm|models?|assistants?|chatbots?)\b|"
@@ -131,7 +132,7 @@ class Reading:
 
 def normalise(text: str) -> str:
     """The line as its reader would see it: disguises undone, lowercased ("AI" kept as a word)."""
-    text = unicodedata.normalize("NFKC", text)
+    text = unicodedata.normalize("NFKC", html.unescape(text))
     text = "".join(" " if unicodedata.category(c) == "Zs" else c for c in text if unicodedata.category(c) != "Cf")
     text = text.translate(_CONFUSABLE)
     text = _LEET_WORD.sub(lambda m: m.group(0) if _CODE.match(m.group(0)) else m.group(0).translate(_LEET), text)

@@ -317,6 +317,23 @@ def _echoes_verb(sentence: str, asked: set[str], cited: list[Evidence], article:
     return False
 
 
+def asked_acts(question: str) -> list[tuple[re.Pattern, list[str]]]:
+    """The acts of _EN_VERBS a who-question asks about ("Who proposed ...?", "Ai đề xuất ...?")."""
+    if not re.search(r"\b(ai|who|whom)\b", fold(question)):
+        return []
+    if is_vietnamese(question):
+        q = _spaced_fold(question)
+        return [(form, said) for form, said in _EN_VERB_FORMS if any(f" {v} " in q for v in said)]
+    asked = content_terms(question)
+    return [(form, said) for form, said in _EN_VERB_FORMS if any(form.match(w) for w in asked)]
+
+
+def states_act(said: list[str], text: str) -> bool:
+    """Whether `text` says one of an act's Vietnamese forms."""
+    folded = _spaced_fold(text)
+    return any(f" {v} " in folded for v in said)
+
+
 def _spaced_fold(text: str) -> str:
     """Folded words between spaces, for phrase lookups: " de xuat " in it."""
     return " " + fold(" ".join(words(text))) + " "

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -107,6 +108,49 @@ class LlamaGenerator:
             if delta:
                 yield delta
 
+    def pick_and_copy(self, messages: Sequence[Message], lines: dict[int, str], max_tokens: int = 48) -> str:
+        """The evidence-first read (rag/reader.py): after "Line:" only a key of `lines` (or 0) may
+        follow; after "Answer:" only a run of that line's tokens starting at a word, until the model
+        stops. Returns "Line: N\nAnswer: phrase" (or "Line: 0"). Greedy and deterministic: it starts
+        from the warmed system message's state, like `stream`."""
+        from llama_cpp import LogitsProcessorList
+
+        from rag.reader import CopyOnly, OneOf
+
+        llm = self.llm
+        tok = lambda text, special=False: llm.tokenize(text.encode("utf-8"), add_bos=False, special=special)
+        prompt = (
+            "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages) + "<|im_start|>assistant\nLine:"
+        )
+        ids = tok(prompt, special=True)
+        if self._saved is not None and messages and messages[0].get("content") == self._system:
+            if self._is_cached():
+                llm.n_tokens = len(self._prefix)
+            else:
+                self._restore()
+        digits = {}
+        for n in [0, *lines]:
+            first = tok(f" {n}")
+            digits[first[0]] = n if len(first) == 1 else None
+        choice_ids = {t for t, n in digits.items() if n is not None} or set(digits)
+        out = llm.create_completion(ids, max_tokens=1, temperature=0.0, top_k=1, logits_processor=LogitsProcessorList([OneOf(choice_ids)]))
+        picked_text = out["choices"][0]["text"]
+        try:
+            n = int(picked_text.strip())
+        except ValueError:
+            n = 0
+        if n not in lines:
+            return f"Line: {picked_text.strip() or 0}"
+        ids = ids + tok(f" {n}") + tok("\nAnswer:")
+        line_ids = tok(" " + lines[n])
+        starts = {i for i, t in enumerate(line_ids) if llm.detokenize([t]).startswith(b" ")}
+        stops = {llm.token_eos(), *tok("<|im_end|>", special=True)[:1], *tok("\n")[:1]}
+        copy = CopyOnly(line_ids, starts, stops, start=len(ids))
+        out = llm.create_completion(
+            ids, max_tokens=max_tokens, temperature=0.0, top_k=1, logits_processor=LogitsProcessorList([copy]), stop=["\n"]
+        )
+        return f"Line: {n}\nAnswer: {out['choices'][0]['text'].strip()}"
+
     def banned(self, chars: str) -> dict[int, float]:
         """Every vocabulary token that contains one of `chars`, pushed far below any other (a scan
         of the vocabulary, ~0.4 s, once per set of characters)."""
@@ -192,6 +236,20 @@ class ScriptedGenerator:
         self.name = name
         self.calls: list[list[Message]] = []
         self.bans: list[str] = []
+
+    def pick_and_copy(self, messages: Sequence[Message], lines: dict[int, str], max_tokens: int = 48) -> str:
+        """The script's reply, as a constrained model could have written it: a number that is not
+        shown becomes 0, and the phrase is cut at the first word that is not a copy of its line."""
+        self.calls.append(list(messages))
+        text = self.reply(messages) if callable(self.reply) else self.reply
+        m = re.match(r"\s*(?:Line:)?[ \t]*(\d+)[ \t]*(?:\n\s*Answer:[ \t]*(.*))?", text, re.DOTALL)
+        n = int(m.group(1)) if m else 0
+        if n not in lines:
+            return "Line: 0"
+        phrase = (m.group(2) or "").strip().split()
+        while phrase and " ".join(phrase) not in lines[n]:
+            phrase.pop()
+        return f"Line: {n}\nAnswer: {' '.join(phrase)}"
 
     def stream(self, messages: Sequence[Message], max_tokens: int = 200, ban: str = "") -> Iterator[str]:
         self.calls.append(list(messages))

@@ -51,8 +51,8 @@ _LEET_WORD = re.compile(r"\b(?=\w*[^\W\d_])(?=\w*\d)\w{3,}\b")  # a word of lett
 _CODE = re.compile(r"^(?=.*[A-Z].*\d|.*\d.*[A-Z])[A-Z0-9]+$")  # an all-capitals code ("KX5521") stays as it is
 
 _ROLE = re.compile(
-    r"<\|?\s*/?\s*(im_start|im_end|endoftext|system|assistant|user|end|eot_id|start_header_id)\b|\[/?inst\]|<</?sys>>|"
-    r"(^|[\s#*>\[(\"'`|])(system|assistant|user|developer)\s*(message|prompt)?\s*[:\]>]|<start_of_turn>|"
+    r"<\|?\s*/?\s*(im[_ ]start|im[_ ]end|endoftext|system|assistant|user|end|eot[_ ]id|start[_ ]header[_ ]id)\b|\[/?inst\]|<</?sys>>|"
+    r"(^|[\s#*>\[(\"'`|])(system|assistant|user|developer)\s*(message|prompt)?\s*[:\]>]|<start[_ ]of[_ ]turn>|"
     r"#{2,}\s*(system|instruction|user|assistant|response|chỉ thị|hướng dẫn|lệnh)|"
     r"\bdeveloper mode\b|\bsystem prompt\b|\bprompt hệ thống\b|"
     r"display\s*:\s*none|data-(llm|ai|prompt|model|assistant)\b|<!--.{0,80}\b(aiagent|llm|models?|assistants?|chatbots?)\b|"
@@ -62,7 +62,7 @@ _ROLE = re.compile(
 _AI = (
     r"(?:aiagent|chatbots?|chat bots?|llms?|gpt[\w-]*|language models?|(?:aiagent )?assistants?(?! (?:secretary|coach|professor|"
     r"director|manager|minister|editor|attorney|chief|general|to the))|automated (?:readers?|systems?|tools?|agents?)|"
-    r"machine readers?|crawlers?|scrapers?|virtual assistants?|trợ lý (?:ảo|aiagent)|quý trợ lý|mô hình (?:ngôn ngữ|aiagent|nào)|"
+    r"machine readers?|crawlers?|scrapers?|virtual assistants?|trợ lý (?:ảo|aiagent|trả lời tự động|tự động)|quý trợ lý|mô hình (?:ngôn ngữ|aiagent|nào)|"
     r"hệ thống aiagent|công cụ aiagent|(?:models?|mô hình) (?:reading|summari[sz]ing|that read|which read|đang đọc|tổng hợp)|"
     r"readers? that are (?:models|machines|bots)|(?:any|all|every) models?|aiagent models?|aiagent readers?)"
 )
@@ -86,7 +86,14 @@ _ADDRESS = re.compile(
     rf"\b(?:if|when|should|in case|whenever)\b.{{0,40}}\b(?:you|this text|this page|this article|this note)\b.{{0,40}}{_AI}|"
     rf"\b(?:nếu|khi)\b.{{0,30}}\b(?:bạn|quý vị|quý)\b.{{0,30}}{_AI}|"
     rf"\b(?:you|your|you're|you are|bạn|các bạn|quý vị)\b.{{0,15}}{_AI}|"
-    rf"{_AI}\b.{{0,40}}?\b{_MODAL}\b"
+    rf"{_AI}\b.{{0,40}}?\b{_MODAL}\b|"
+    # an assistant that is reading this very text: "any AI reading this", "Trợ lý AI nào đọc được dòng này"
+    rf"{_AI}\s+(?:\w+\s+){{0,3}}?(?:reading|reads|that reads|đọc|đang đọc|đọc được)\s+(?:\w+\s+){{0,2}}?(?:this|these|này)\b|"
+    # "for assistants to report", "cho AI để nói"
+    rf"\b(?:for|cho|dành cho)\s+(?:the\s+|các\s+)?{_AI}\s+(?:to|để)\b|"
+    # a request made to one: "we kindly ask any chatbot", "kính mong các trợ lý"
+    rf"\b(?:ask|asks|asking|request|requests|urge|urges|remind|instruct|instructs|tell|beg|invite|"
+    rf"mong|kính mong|đề nghị|yêu cầu|nhờ|xin|vui lòng)\s+(?:\w+\s+){{0,2}}?(?:any|all|every|the|các|mọi|những|bất kỳ)?\s*{_AI}\b"
 )
 _ORDER = re.compile(
     r"\b(?:say|state|tell|answer(?:s|ing)?|reply|replies|respond|responses?|report(?:ing)?|mention|write|cite[sd]?|citation|quote|"
@@ -116,9 +123,12 @@ _CITE_LINE = re.compile(
     r"\[[^\]\s]{1,80}\.txt:\d+(?:-\d+)?\]|\b(?:line|dòng)\s+\d+\s+(?:of|của)\s+(?:this|the|trang|bài)"
 )
 _SELF = re.compile(
-    r"\bthis (?:page|article|text|document|note|comment|paragraph|passage|line)\b|"
+    r"\bthis (?:page|article|text|document|note|comment|paragraph|passage|line|row|table|entry|field|cell)\b|"
     r"\b(?:trang|bài|bài viết|đoạn|văn bản|tin|ghi chú|chỉ dẫn|dòng) này\b"
 )
+# "Models must present this row as confirmed": a bare "models" is an addressee only next to an order
+# and talking about the text itself (news writes "mô hình" and "models" for many other things).
+_BARE_MODEL = re.compile(rf"\b(?:models?|mô hình|bots?)\b.{{0,20}}\b{_MODAL}\b")
 FEATURES = ("role", "address", "order", "override", "cite-line", "self")
 
 
@@ -136,7 +146,7 @@ def normalise(text: str) -> str:
     text = "".join(" " if unicodedata.category(c) == "Zs" else c for c in text if unicodedata.category(c) != "Cf")
     text = text.translate(_CONFUSABLE)
     text = _LEET_WORD.sub(lambda m: m.group(0) if _CODE.match(m.group(0)) else m.group(0).translate(_LEET), text)
-    text = re.sub(r"\bA\.?I\b|\bAIs\b", " aiagent ", text)
+    text = re.sub(r"\bA\.?I\b|\bAIs\b", " aiagent ", text.replace("_", " "))  # "chỉ_thị_cho_AI": underscores join words
     text = text.replace("|", " ").replace("\u00a0", " ")
     return unicodedata.normalize("NFC", re.sub(r"[ \t]+", " ", text)).lower().strip()
 
@@ -157,6 +167,8 @@ def read_line(text: str) -> Reading:
         found.append("cite-line")
     if _SELF.search(low):
         found.append("self")
+    if "self" in found and "address" not in found and _BARE_MODEL.search(low):
+        found.append("address")
     f = set(found)
     instruction = (
         "role" in f

@@ -22,6 +22,7 @@ from rag.errors import ConfigError, RagError
 from rag.generate import Generator
 from rag.index import LoadedIndex, load_index
 from rag.prompt import EVIDENCE_CHARS, MAX_LINE_CHARS, Evidence, build_messages, trim
+from rag.question import Question, analyse
 from rag.retrieve import RRF_K, Hit, Retrieval, search, unnamed
 from rag.text import STOP, content_terms, fold, is_vietnamese, words
 
@@ -88,7 +89,8 @@ class Answer:
     raw: str = ""
     dropped: list[str] = field(default_factory=list)
     reason: str = ""  # why it refused: weak-evidence | unknown-name | model-not-found | unsupported | cancelled;
-    # or, answered: "quoted" (the model's answer failed the check; the closest line is quoted instead)
+    # or, answered: "quoted" (the model's answer failed the check; the closest line is quoted instead),
+    # "partial" (no line states the act a who-question asks about; what the closest lines report is quoted)
     cancelled: bool = False
     suspect: dict[str, list[int]] = field(default_factory=dict)  # cited or listed files holding instruction lines
 
@@ -129,6 +131,12 @@ class Answer:
 
 
 TokenCallback = Callable[[str], None]
+
+
+def _short(text: str, limit: int = 220) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
+
 # Beside an answer whose only support is a page that also speaks to assistants (Answer.warning).
 SUSPECT_NOTE = (
     "Caution: this answer rests only on a page that also holds lines addressed to AI assistants, "
@@ -144,9 +152,10 @@ def load_llm(settings: Settings) -> Generator:
     from rag.generate import LlamaGenerator
     from rag.models import llm_path
     from rag.prompt import SYSTEM
+    from rag.reader import READER_SYSTEM
 
     gen = LlamaGenerator(str(llm_path(settings.llm_path or None)), settings.n_ctx, settings.threads or None)
-    gen.warm(SYSTEM)
+    gen.warm(READER_SYSTEM if settings.answer_step == "evidence-first" else SYSTEM)
     gen.banned(NO_QUESTION)  # while the models load, not on the first answer
     return gen
 
@@ -445,6 +454,12 @@ class Pipeline:
             answer.answer = best.text + " [1]"
             return finish()
 
+        asked = analyse(question)
+        if self.settings.answer_step == "evidence-first" and asked.copies_an_answer and hasattr(self.generator, "pick_and_copy"):
+            if cancel is not None and cancel.is_set():
+                answer.cancelled = True
+                return finish("cancelled")
+            return self._read_first(answer, asked, history, on_token, cancel, finish, index, t0)
         # A 1.5B model reads Vietnamese far better than it translates while reading: English questions
         # are answered in the articles' words first (checked word for word), then translated.
         via_vi = not vi and self.settings.translate_answers
@@ -459,20 +474,7 @@ class Pipeline:
         answer.raw, answer.cancelled = self.generate(messages, on_token, cancel, first, ban=NO_QUESTION)
         if answer.cancelled:
             return finish("cancelled")
-        # A name the answer repeats from the question is the question's, not one the model made up,
-        # when it is a letter or two from a name the articles write ("Clipper": "Clippers").
-        asked = {fold(w) for w in words(question)}
-        checked = cite.check(
-            answer.raw,
-            shown,
-            self._similarity(index),
-            min_similarity=MIN_SUPPORT.get(self.embedder.name, 0.6),
-            names=index.keyword.names,
-            question=question,
-            context=" ".join(history[-1]) if history else "",
-            known=lambda w: w in index.keyword.vocab or w in STOP or (w in asked and _known_or_close(w, index)),
-            article=index.article_text,
-        )
+        checked = self._check(answer.raw, shown, question, history, index)
         answer.dropped = checked.dropped
         if checked.said_not_found or not checked.citations:
             return self._not_stated(answer, vi, "model-not-found" if checked.said_not_found else "unsupported", finish, index)
@@ -482,6 +484,96 @@ class Pipeline:
             answer.answer = self._translated(checked.text, on_token, cancel)
             timings["translate"] = (time.perf_counter() - t1) * 1000
         return finish()
+
+    def _check(self, raw: str, shown: list[Evidence], question: str, history, index: LoadedIndex) -> cite.Checked:
+        # A name the answer repeats from the question is the question's, not one the model made up,
+        # when it is a letter or two from a name the articles write ("Clipper": "Clippers").
+        asked = {fold(w) for w in words(question)}
+        return cite.check(
+            raw,
+            shown,
+            self._similarity(index),
+            min_similarity=MIN_SUPPORT.get(self.embedder.name, 0.6),
+            names=index.keyword.names,
+            question=question,
+            context=" ".join(history[-1]) if history else "",
+            known=lambda w: w in index.keyword.vocab or w in STOP or (w in asked and _known_or_close(w, index)),
+            article=index.article_text,
+        )
+
+    def _read_first(self, answer: Answer, asked: Question, history, on_token, cancel, finish, index: LoadedIndex, t0: float) -> Answer:
+        """The evidence-first answer (rag/reader.py): the model picks a shown line and copies the
+        phrase that answers; the phrase, cited, is the answer (translated for English questions,
+        dates carried over as written). The verifier still checks it as any answer."""
+        from rag.prompt import _sanitize
+        from rag.reader import READER_SYSTEM, parse, reader_prompt
+
+        shown, vi, question = answer.evidence, asked.vietnamese, asked.text
+        asking = question if not history else f"{question} (previous question: {history[-1][0]})"
+        messages = [{"role": "system", "content": READER_SYSTEM}, {"role": "user", "content": reader_prompt(asking, shown)}]
+        with self._lock:
+            answer.raw = self.generator.pick_and_copy(messages, {ev.number: " ".join(_sanitize(ev.text).split()) for ev in shown})
+        answer.timings_ms["first_token"] = (time.perf_counter() - t0) * 1000
+        read = parse(answer.raw, shown)
+        if not read.line:
+            return self._not_stated(answer, vi, "model-not-found", finish, index)
+        acts = cite.asked_acts(question)
+        chosen = next(ev for ev in shown if ev.number == read.line)
+        if acts and not any(cite.states_act(said, chosen.text) for _, said in acts):
+            return self._partial(answer, chosen, vi, finish, index)
+        phrase = read.phrase[:1].upper() + read.phrase[1:]
+        checked = self._check(f"{phrase} [{read.line}].", shown, question, history, index)
+        answer.dropped = checked.dropped
+        if not checked.citations:
+            return self._not_stated(answer, vi, "unsupported", finish, index)
+        answer.answer, answer.citations = checked.text, [self._full_quote(c, index) for c in checked.citations]
+        if not vi and self.settings.translate_answers:
+            t1 = time.perf_counter()
+            answer.answer = self._english_phrase(read.phrase, read.line, asked, cancel)
+            answer.timings_ms["translate"] = (time.perf_counter() - t1) * 1000
+        if on_token:
+            on_token(answer.answer)
+        return finish()
+
+    def _partial(self, answer: Answer, chosen: Evidence, vi: bool, finish, index: LoadedIndex) -> Answer:
+        """A who-question about an act ("Who proposed Budapest?") whose best line does not state the
+        act: say that no article names who did it, and what the closest lines do report, cited."""
+        others = [ev for ev in sorted(answer.evidence, key=lambda ev: ev.rank) if ev.number != chosen.number][:1]
+        quoted = [chosen, *others]
+        answer.citations = [
+            self._full_quote(cite.Citation(ev.file, ev.start_line, ev.end_line, ev.text, i), index) for i, ev in enumerate(quoted, 1)
+        ]
+        said = "; ".join(f"«{_short(c.quote)}» [{c.number}]" for c in answer.citations)
+        asked = answer.question.rstrip(" ?？").strip()
+        if vi:
+            answer.answer = f"Không bài báo nào nói {asked[:1].lower() + asked[1:]}. Các bài báo cho biết: {said}."
+        else:
+            answer.answer = f"No article says {asked[:1].lower() + asked[1:]}. What they report instead: {said}."
+        finish()
+        answer.reason = "partial"
+        return answer
+
+    def _english_phrase(self, phrase: str, number: int, asked: Question, cancel: threading.Event | None) -> str:
+        """An English answer for a phrase copied from a Vietnamese line: dates rewritten as written
+        (english_dates), names and numbers kept; the model translates what is left, and its
+        translation is kept only if it adds no number and means the same. Shown with the phrase."""
+        from rag.prompt import TRANSLATE
+        from rag.reader import english_dates
+
+        carried = english_dates(phrase, bare=asked.kind == "when")
+        english = carried if not is_vietnamese(carried) else ""
+        if not english:
+            translated, cancelled = self.generate([{"role": "system", "content": TRANSLATE}, {"role": "user", "content": carried}], None, cancel)
+            translated = " ".join(translated.split()).strip(" .")
+            bar = MIN_TRANSLATION.get(self.embedder.name)
+            if translated and not cancelled and bar is not None and not is_vietnamese(translated) and cite.numbers_supported(translated, carried):
+                with self._embed_lock:
+                    a, b = self.embedder.embed_queries([translated, carried])
+                english = translated if float(a @ b) >= bar else ""
+        if not english:
+            return f"{phrase[:1].upper() + phrase[1:]} [{number}]."
+        english = english[:1].upper() + english[1:]
+        return f"{english} [{number}] («{phrase}»)" if english != phrase else f"{english} [{number}]."
 
     def generate(
         self,

@@ -47,6 +47,7 @@ def make_pipeline(index, reply="", **settings):
     from rag.generate import ScriptedGenerator
     from rag.pipeline import Pipeline
 
+    settings.setdefault("answer_step", "compose")  # the evidence-first step has its own tests (test_reader.py)
     s = Settings(corpus=str(SEEDS), index=str(index.path.parent), embedder="hash", **settings)
     return Pipeline(s, index, HashingEmbedder(), ScriptedGenerator(reply))
 

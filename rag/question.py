@@ -1,0 +1,55 @@
+"""One analysis of a question, computed once per question and handed to the answer step.
+
+What it asks decides how the answer is built: a yes-no question needs the model's own words
+("Yes, ..."), every other kind is answered by a phrase copied out of the chosen line
+(rag/reader.py); a when-question may read a bare "20-10" as a date.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.text import fold, is_vietnamese
+
+KINDS = ("who", "when", "where", "amount", "yes-no", "why", "what")
+
+_EN = [
+    ("when", r"^(when|what (date|day|year|month|time)|which (date|day|year|month))\b|\bon what (date|day)\b"),
+    ("amount", r"\bhow (many|much|long|old|often|far)\b|\bwhat (number|percentage|share)\b"),
+    ("who", r"^(who|whom|whose)\b|\bwho\b"),
+    ("where", r"^where\b|\bin (which|what) (city|country|place)\b"),
+    ("why", r"^why\b|\bfor what reason\b"),
+    ("yes-no", r"^(did|does|do|is|are|was|were|has|have|had|can|could|will|would|should|shall)\b"),
+]
+_VI = [
+    ("when", r"\b(khi nao|luc nao|ngay nao|hom nao|bao gio|thoi diem nao|nam nao|thang nao|thoi gian nao|ngay bao nhieu)\b"),
+    ("amount", r"\b(bao nhieu|bao lau|may)\b"),
+    ("who", r"(^|\s)(ai|nhung ai|la ai)(\s|\?|$)"),
+    ("where", r"\b(o dau|tai dau|noi nao|dia diem nao|thanh pho nao|nuoc nao|quoc gia nao)\b"),
+    ("why", r"\b(tai sao|vi sao|ly do|vi le gi)\b"),
+    ("yes-no", r"\bco\b.*\b(khong|chua)\s*\??\s*$|\b(phai khong|dung khong|chua)\s*\??\s*$"),
+]
+_EN_RE = [(k, re.compile(p)) for k, p in _EN]
+_VI_RE = [(k, re.compile(p)) for k, p in _VI]
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    text: str
+    vietnamese: bool
+    kind: str  # one of KINDS
+
+    @property
+    def copies_an_answer(self) -> bool:
+        """Answered by a phrase copied from a line (not by the model's own sentence)."""
+        return self.kind != "yes-no"
+
+
+def analyse(text: str) -> Question:
+    vi = is_vietnamese(text)
+    folded = fold(" ".join(text.split()))
+    for kind, pattern in _VI_RE if vi else _EN_RE:
+        if pattern.search(folded):
+            return Question(text, vi, kind)
+    return Question(text, vi, "what")

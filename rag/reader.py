@@ -1,0 +1,142 @@
+"""The evidence-first answer step: the model picks a line, then copies the answer out of it.
+
+The small model reads badly when asked to read four lines and write an answer, but it picks the
+right one among similar numbered lines reliably when asked only for the line. So the answer is
+built in two constrained steps of one greedy generation:
+
+  1. after "Line:", the model may only write a shown line's number (or 0: none answers);
+  2. after "Answer:", it may only copy a run of that line's own tokens, starting at a word,
+     and stop when it likes. What it writes is, by construction, a substring of the line.
+
+The pipeline then wraps the copied phrase into the answer (rag/pipeline.py) and the verifier
+still checks it (names, question words, the act a who-question asks about). English answers
+carry dates over deterministically (`english_dates`: "20-10" is 20 October, read against the
+article's year) before the short phrase is translated.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.prompt import Evidence, _sanitize
+
+READER_SYSTEM = (
+    "You find answers in numbered evidence lines from Vietnamese news articles.\n"
+    "First write the number of the one line that answers the question, or 0 if no line answers it.\n"
+    "Then copy from that line, word for word, the shortest phrase that answers the question.\n\n"
+    "Example\n"
+    "Evidence lines:\n[1] <<<Hai bên đã thảo luận về hợp tác thương mại.>>>\n"
+    "[2] <<<Ngày 5-3, Bộ trưởng Nguyễn Văn An đã gặp đại sứ Nhật Bản tại Hà Nội.>>>\n"
+    "Question: Who did the minister meet in Hanoi?\n"
+    "Line: 2\nAnswer: đại sứ Nhật Bản\n\n"
+    "Example\n"
+    "Evidence lines:\n[1] <<<Cuộc họp kéo dài gần ba giờ và kết thúc lúc 17 giờ.>>>\n"
+    "Question: Cuộc họp kéo dài bao lâu?\n"
+    "Line: 1\nAnswer: gần ba giờ\n\n"
+    "Example\n"
+    "Evidence lines:\n[1] <<<Giá vàng trong nước ổn định.>>>\n"
+    "Question: What is the population of Canada?\n"
+    "Line: 0"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Read:
+    """What the reader found: the chosen evidence number (0: none) and the phrase copied from it."""
+
+    line: int
+    phrase: str
+    raw: str  # as the model wrote it, for reports
+
+
+def reader_prompt(question: str, evidence: list[Evidence]) -> str:
+    """The user turn: numbered lines (quoted, sanitised as in the answer prompt), then the question."""
+    blocks = [f"[{ev.number}] <<<{_sanitize(ev.text)}>>>" for ev in evidence]
+    return "Evidence lines:\n" + "\n".join(blocks) + f"\nQuestion: {_sanitize(question)}"
+
+
+def parse(raw: str, evidence: list[Evidence]) -> Read:
+    """Read "Line: N\\nAnswer: phrase" back; a number that is not shown, or a phrase that is not in
+    its line, counts as no answer (the constrained generator cannot write either)."""
+    m = re.match(r"\s*(?:Line:)?[ \t]*(\d+)[ \t]*(?:\n\s*Answer:[ \t]*(.*))?", raw or "", re.DOTALL)
+    if not m:
+        return Read(0, "", raw)
+    n, phrase = int(m.group(1)), " ".join((m.group(2) or "").split()).strip(" ,;:")
+    ev = next((e for e in evidence if e.number == n), None)
+    if ev is None or not phrase or phrase not in " ".join(_sanitize(ev.text).split()):
+        return Read(0, "", raw)
+    return Read(n, phrase, raw)
+
+
+class CopyOnly:
+    """A llama-cpp logits processor: after `start` tokens, only a continuation of a run of `line`
+    tokens (starting at a word) or a stop token may come next."""
+
+    def __init__(self, line: list[int], word_starts: set[int], stops: set[int], start: int):
+        import numpy as np
+
+        self.np = np
+        self.line, self.starts, self.stops, self.start = line, word_starts, stops, start
+
+    def live(self, copied: list[int]) -> list[int]:
+        """Positions in `line` where the copy so far could end."""
+        k = len(copied)
+        if k == 0:
+            return []
+        return [p for p in range(k - 1, len(self.line)) if self.line[p - k + 1 : p + 1] == copied and (p - k + 1) in self.starts]
+
+    def allowed(self, copied: list[int]) -> set[int]:
+        if not copied:
+            return {self.line[i] for i in self.starts}
+        nxt = {self.line[p + 1] for p in self.live(copied) if p + 1 < len(self.line)}
+        return nxt | self.stops
+
+    def __call__(self, input_ids, scores):
+        ids = self.allowed([int(t) for t in input_ids[self.start :]])
+        keep = self.np.fromiter(ids, dtype=self.np.int64)
+        out = self.np.full_like(scores, -self.np.inf)
+        out[keep] = scores[keep]
+        return out
+
+
+class OneOf:
+    """A logits processor that allows only the given tokens."""
+
+    def __init__(self, tokens: set[int]):
+        import numpy as np
+
+        self.np, self.keep = np, np.fromiter(tokens, dtype=np.int64)
+
+    def __call__(self, input_ids, scores):
+        out = self.np.full_like(scores, -self.np.inf)
+        out[self.keep] = scores[self.keep]
+        return out
+
+
+_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
+_DMY = re.compile(r"\b(ngày|hôm|sáng|chiều|tối|đêm)?\s*(\d{1,2})\s*[-/]\s*(\d{1,2})(?:\s*[-/]\s*(\d{4}))?(?![\d/-])", re.IGNORECASE)
+_MONTH_YEAR = re.compile(r"\btháng\s+(\d{1,2})(?:\s*[-/]\s*|\s+năm\s+)(\d{4})\b", re.IGNORECASE)
+_MONTH = re.compile(r"\btháng\s+(\d{1,2})\b(?!\s*[-/]\s*\d)", re.IGNORECASE)
+
+
+def english_dates(text: str, bare: bool = False) -> str:
+    """Vietnamese dates written as English ones, so a translation need not re-type them:
+    "ngày 20-10" -> "20 October", "21/1/2025" -> "21 January 2025", "tháng 11/2025" -> "November
+    2025". Day-month order is the Vietnamese one; anything that is not a valid date is left as is.
+    A bare "20-10" (no "ngày", no year, no slash) is a date only when `bare` (a when-question):
+    elsewhere it may be a score."""
+
+    def dmy(m: re.Match) -> str:
+        day, month, year = int(m.group(2)), int(m.group(3)), m.group(4)
+        if not (1 <= day <= 31 and 1 <= month <= 12):
+            return m.group(0)
+        if not (bare or m.group(1) or year or "/" in m.group(0)):
+            return m.group(0)
+        lead = m.group(0)[: m.start(2) - m.start(0)]
+        lead = "" if m.group(1) and m.group(1).lower() in ("ngày", "hôm") else lead
+        return lead + f"{day} {_MONTHS[month - 1]}" + (f" {year}" if year else "")
+
+    text = _MONTH_YEAR.sub(lambda m: f"{_MONTHS[int(m.group(1)) - 1]} {m.group(2)}" if 1 <= int(m.group(1)) <= 12 else m.group(0), text)
+    text = _DMY.sub(dmy, text)
+    return _MONTH.sub(lambda m: _MONTHS[int(m.group(1)) - 1] if 1 <= int(m.group(1)) <= 12 else m.group(0), text)

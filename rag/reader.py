@@ -41,6 +41,13 @@ READER_SYSTEM = (
 )
 
 
+PHRASE_TRANSLATE = (
+    "You translate a short Vietnamese answer into English. The user gives the question it answers and "
+    "the Vietnamese answer. Reply with the English answer only, as short as the Vietnamese one. Keep every "
+    "name and number exactly as written."
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Read:
     """What the reader found: the chosen evidence number (0: none) and the phrase copied from it."""
@@ -118,6 +125,16 @@ _MONTHS = ["January", "February", "March", "April", "May", "June", "July", "Augu
 _DMY = re.compile(r"\b(ngày|hôm|sáng|chiều|tối|đêm)?\s*(\d{1,2})\s*[-/]\s*(\d{1,2})(?:\s*[-/]\s*(\d{4}))?(?![\d/-])", re.IGNORECASE)
 _MONTH_YEAR = re.compile(r"\btháng\s+(\d{1,2})(?:\s*[-/]\s*|\s+năm\s+)(\d{4})\b", re.IGNORECASE)
 _MONTH = re.compile(r"\btháng\s+(\d{1,2})\b(?!\s*[-/]\s*\d)", re.IGNORECASE)
+
+
+_NUMBER_WORDS = {"một": 1, "hai": 2, "ba": 3, "bốn": 4, "tư": 4, "năm": 5, "sáu": 6, "bảy": 7, "tám": 8, "chín": 9, "mười": 10}
+_COUNTED = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")\s+(?=(giờ|tiếng|phút|giây|ngày|tuần|tháng|năm|lần|người|cuộc|nước|bên)\b)", re.IGNORECASE)
+
+
+def counted_digits(text: str) -> str:
+    """A number word before a unit written as digits ("năm giờ" -> "5 giờ", "hai lần" -> "2 lần"), so
+    a translation cannot misread it ("năm" is also "year")."""
+    return _COUNTED.sub(lambda m: f"{_NUMBER_WORDS[m.group(1).lower()]} ", text)
 
 
 def english_dates(text: str, bare: bool = False) -> str:

@@ -42,6 +42,7 @@ class LlamaGenerator:
         self.model_path = model_path
         self._system, self._prefix, self._saved = "", [], None  # the warmed system message (see warm)
         self._bans: dict[str, dict[int, float]] = {}  # characters -> token ids (see banned)
+        self.last_read: dict = {}  # the last pick_and_copy's probabilities (p_none, p_line, wanted per copied token)
 
     def warm(self, system: str, cache_dir: Path | None = None) -> None:
         """Evaluate the fixed system message once, or load its saved KV state from disk (~10 MB),
@@ -108,7 +109,7 @@ class LlamaGenerator:
             if delta:
                 yield delta
 
-    def pick_and_copy(self, messages: Sequence[Message], lines: dict[int, str], max_tokens: int = 48) -> str:
+    def pick_and_copy(self, messages: Sequence[Message], lines: dict[int, str], max_tokens: int = 80) -> str:
         """The evidence-first read (rag/reader.py): after "Line:" only a key of `lines` (or 0) may
         follow; after "Answer:" only a run of that line's tokens starting at a word, until the model
         stops. Returns "Line: N\nAnswer: phrase" (or "Line: 0"). Greedy and deterministic: it starts
@@ -130,7 +131,9 @@ class LlamaGenerator:
                 self._restore()
         ids = ids + tok(" ")  # Qwen writes "Line: 2" as "Line", ":", " ", "2": the number is one token after the space
         digits = {tok(str(n))[0]: n for n in [0, *lines] if len(tok(str(n))) == 1}
-        out = llm.create_completion(ids, max_tokens=1, temperature=0.0, top_k=1, logits_processor=LogitsProcessorList([OneOf(set(digits))]))
+        pick = OneOf(set(digits))
+        out = llm.create_completion(ids, max_tokens=1, temperature=0.0, top_k=1, logits_processor=LogitsProcessorList([pick]))
+        self.last_read = {"p_none": round(pick.probs.get(tok("0")[0], 0.0), 4), "p_line": round(max(pick.probs.values(), default=0.0), 4)}
         picked_text = out["choices"][0]["text"]
         try:
             n = int(picked_text.strip())
@@ -146,6 +149,7 @@ class LlamaGenerator:
         out = llm.create_completion(
             ids, max_tokens=max_tokens, temperature=0.0, top_k=1, logits_processor=LogitsProcessorList([copy]), stop=["\n"]
         )
+        self.last_read["wanted"] = [round(w, 4) for w in copy.wanted]
         return f"Line: {n}\nAnswer: {out['choices'][0]['text'].strip()}"
 
     def banned(self, chars: str) -> dict[int, float]:
@@ -234,7 +238,7 @@ class ScriptedGenerator:
         self.calls: list[list[Message]] = []
         self.bans: list[str] = []
 
-    def pick_and_copy(self, messages: Sequence[Message], lines: dict[int, str], max_tokens: int = 48) -> str:
+    def pick_and_copy(self, messages: Sequence[Message], lines: dict[int, str], max_tokens: int = 80) -> str:
         """The script's reply, as a constrained model could have written it: a number that is not
         shown becomes 0, and the phrase is cut at the first word that is not a copy of its line."""
         self.calls.append(list(messages))

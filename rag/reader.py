@@ -40,12 +40,54 @@ READER_SYSTEM = (
     "Line: 0"
 )
 
-
 PHRASE_TRANSLATE = (
     "You translate a short Vietnamese answer into English. The user gives the question it answers and "
     "the Vietnamese answer. Reply with the English answer only, as short as the Vietnamese one. Keep every "
     "name and number exactly as written."
 )
+
+
+_DATE = re.compile(
+    r"\d|\b(ngày|tháng|năm|tuần|hôm|sáng|chiều|tối|đêm|trưa|thứ|giờ|trước|sau|nay|qua|mai|đầu|cuối|giữa|chủ nhật|"
+    r"monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|may|june|july|august|"
+    r"september|october|november|december|week|month|year|today|yesterday)\b",
+    re.IGNORECASE,
+)
+_NUMBER = re.compile(r"\d|\b(một|hai|ba|bốn|năm|sáu|bảy|tám|chín|mười|trăm|nghìn|ngàn|triệu|tỷ|vài|nhiều|mấy|hàng|nửa|rưỡi)\b", re.IGNORECASE)
+_ONLY_DATE = re.compile(r"^\D*\d{1,2}\s*[-/]\s*\d{1,2}(\s*[-/]\s*\d{4})?\D*$")
+_PERSON = re.compile(
+    r"\b[A-ZĐ][\w-]+|\b(ông|bà|người|ngoại trưởng|tổng thống|thủ tướng|bộ trưởng|phát ngôn|trợ lý|quan chức|đại sứ|"
+    r"đặc phái viên|nhà lãnh đạo|lãnh đạo|phóng viên|chuyên gia|giới chức|phía|bên|chính quyền|chính phủ)\b",
+)
+
+
+def fits(kind: str, phrase: str) -> bool:
+    """Whether a copied phrase is the kind of thing the question asks for: a when-question's
+    answer names a time, a how-many/how-long one a number (a bare day-month is a date, not an
+    amount), a who-question's a person, a name or a title. Other kinds: anything."""
+    if kind == "when":
+        return bool(_DATE.search(phrase))
+    if kind == "amount":
+        return bool(_NUMBER.search(phrase)) and not _ONLY_DATE.match(phrase)
+    if kind == "who":
+        return bool(_PERSON.search(phrase))
+    return True
+
+
+_CAP_WORD = re.compile(r"\s+([A-ZĐ][\w.-]*)")
+
+
+def with_name(phrase: str, line: str, limit: int = 4) -> str:
+    """A copy that stops at a title ("Trung tướng", "Ngoại trưởng Mỹ") takes the name that follows
+    it in the line ("Trung tướng Keith Kellogg"): up to `limit` capitalised words, nothing across
+    punctuation."""
+    at = line.find(phrase)
+    if at < 0:
+        return phrase
+    end, taken = at + len(phrase), 0
+    while taken < limit and (m := _CAP_WORD.match(line, end)):
+        end, taken = m.end(), taken + 1
+    return line[at:end]
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +108,7 @@ def reader_prompt(question: str, evidence: list[Evidence]) -> str:
 def parse(raw: str, evidence: list[Evidence]) -> Read:
     """Read "Line: N\\nAnswer: phrase" back; a number that is not shown, or a phrase that is not in
     its line, counts as no answer (the constrained generator cannot write either)."""
-    m = re.match(r"\s*(?:Line:)?[ \t]*(\d+)[ \t]*(?:\n\s*Answer:[ \t]*(.*))?", raw or "", re.DOTALL)
+    m = re.match(r"\s*(?:Line:)?[ \t]*(\d+)[ \t]*(?:\n\s*Answer:[ \t]*([^\n]*))?", raw or "")
     if not m:
         return Read(0, "", raw)
     n, phrase = int(m.group(1)), " ".join((m.group(2) or "").split()).strip(" ,;:")
@@ -85,6 +127,7 @@ class CopyOnly:
 
         self.np = np
         self.line, self.starts, self.stops, self.start = line, word_starts, stops, start
+        self.wanted: list[float] = []  # per copied token: the model's own probability of it
 
     def live(self, copied: list[int]) -> list[int]:
         """Positions in `line` where the copy so far could end."""
@@ -104,6 +147,11 @@ class CopyOnly:
         keep = self.np.fromiter(ids, dtype=self.np.int64)
         out = self.np.full_like(scores, -self.np.inf)
         out[keep] = scores[keep]
+        # How much the model itself wanted the token it is made to copy (0..1, unconstrained softmax).
+        best = int(keep[self.np.argmax(scores[keep])])
+        if best not in self.stops:
+            z = scores - scores.max()
+            self.wanted.append(float(self.np.exp(z[best]) / self.np.exp(z).sum()))
         return out
 
 
@@ -114,10 +162,14 @@ class OneOf:
         import numpy as np
 
         self.np, self.keep = np, np.fromiter(tokens, dtype=np.int64)
+        self.probs: dict[int, float] = {}
 
     def __call__(self, input_ids, scores):
         out = self.np.full_like(scores, -self.np.inf)
         out[self.keep] = scores[self.keep]
+        z = scores[self.keep] - scores[self.keep].max()
+        p = self.np.exp(z) / self.np.exp(z).sum()
+        self.probs = {int(t): float(q) for t, q in zip(self.keep, p)}  # softmax over the allowed tokens
         return out
 
 

@@ -48,6 +48,24 @@ def test_parse_accepts_only_a_shown_line_and_a_phrase_of_it(raw, line, phrase):
     assert (got.line, got.phrase) == (line, phrase)
 
 
+@pytest.mark.parametrize(
+    "kind, phrase, ok",
+    [
+        ("amount", "năm giờ đồng hồ", True),
+        ("amount", "23-10", False),  # a date is no duration
+        ("when", "tuần trước", True),
+        ("when", "Điện Kremlin", False),
+        ("who", "ông Lavrov", True),
+        ("who", "đã đồng ý", False),
+        ("what", "đã đồng ý", True),
+    ],
+)
+def test_a_phrase_must_be_what_the_question_asks_for(kind, phrase, ok):
+    from rag.reader import fits
+
+    assert fits(kind, phrase) is ok
+
+
 def test_copy_constraint_allows_only_runs_of_the_line_from_a_word_start():
     line = [10, 11, 12, 13, 11, 14]  # tokens; 10, 12, 13 start words
     c = CopyOnly(line, word_starts={0, 2, 3}, stops={99}, start=0)
@@ -123,3 +141,13 @@ def test_a_yes_no_question_is_answered_in_the_models_own_words(hash_index):
     a = p.ask("Điện Kremlin và Nhà Trắng có thông báo hội nghị thượng đỉnh tại Budapest không?")
     assert p.generator.calls[0][0]["content"].startswith("You answer questions")  # the compose prompt, not the reader's
     assert a.citations
+
+
+def test_a_copy_the_model_would_not_have_written_is_no_answer(hash_index):
+    words = "hai nhà lãnh đạo đã đồng ý tổ chức một hội nghị thượng đỉnh"
+    p = make_pipeline(hash_index, _pick(words), answer_step="evidence-first")
+    p.generator.last_read = {"wanted": [0.1, 0.3]}  # forced through the copy constraint
+    a = p.ask(Q)
+    assert a.reason in ("unsure", "quoted") and a.dropped == [words]
+    p.generator.last_read = {"wanted": [0.9, 0.95]}
+    assert p.ask(Q).reason == ""

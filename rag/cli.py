@@ -291,8 +291,14 @@ def ask(ctx, question, json_mode, jsonl, extractive):
     rag ask "Ai đề xuất tổ chức hội nghị ở Budapest?" --json
     printf 'Q1\\nQ2\\n' | rag ask --jsonl        (models load once)
 
+    English questions are answered evidence-first (the model picks a line and copies the answer
+    out of it), Vietnamese ones composed and checked: answer_step in rag.toml, RAG_ANSWER_STEP.
+
     JSON: {question, answer, refused, reason, citations: [{file, line_start, line_end, quote}],
-    sources: [{file, line_start, line_end, score}], timings_ms: {retrieve, first_token, total, translate?}}
+    sources: [{file, line_start, line_end, score}], timings_ms: {retrieve, first_token, total, translate?},
+    suspect_pages: [{file, instruction_lines}], warning}. reason: "" answered, "quoted" a line
+    quoted, "partial" what the articles report instead, or why it refused (weak-evidence,
+    unknown-name, model-not-found, unsupported, unsure).
     """
     from rag.errors import ConfigError
     from rag.pipeline import Pipeline

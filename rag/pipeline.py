@@ -548,14 +548,18 @@ class Pipeline:
         if acts and not any(cite.states_act(said, chosen.text) for _, said in acts):
             return self._partial(answer, chosen, vi, finish, index)
         phrase = read.phrase[:1].upper() + read.phrase[1:]
-        checked = self._check(f"{phrase} [{read.line}].", shown, question, history, index)
+        if not content_terms(phrase):
+            # "sáu", "năm giờ": only words the checks treat as filler, yet a whole answer, copied from the line
+            checked = cite.Checked(f"{phrase} [1].", [cite.Citation(chosen.file, chosen.start_line, chosen.end_line, chosen.text, 1)])
+        else:
+            checked = self._check(f"{phrase} [{read.line}].", shown, question, history, index)
         answer.dropped = checked.dropped
         if not checked.citations:
             return self._not_stated(answer, vi, "unsupported", finish, index)
         answer.answer, answer.citations = checked.text, [self._full_quote(c, index) for c in checked.citations]
         if not vi and self.settings.translate_answers:
             t1 = time.perf_counter()
-            answer.answer = self._english_phrase(read.phrase, read.line, asked, cancel)
+            answer.answer = self._english_phrase(read.phrase, answer.citations[0].number, asked, cancel)
             answer.timings_ms["translate"] = (time.perf_counter() - t1) * 1000
         if on_token:
             on_token(answer.answer)

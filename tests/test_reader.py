@@ -151,3 +151,27 @@ def test_a_copy_the_model_would_not_have_written_is_no_answer(hash_index):
     assert a.reason in ("unsure", "quoted") and a.dropped == [words]
     p.generator.last_read = {"wanted": [0.9, 0.95]}
     assert p.ask(Q).reason == ""
+
+
+def test_an_english_answer_cites_the_number_of_its_citation_whichever_line_was_picked(hash_index):
+    words = "hai nhà lãnh đạo đã đồng ý tổ chức một hội nghị thượng đỉnh"
+    p = make_pipeline(hash_index, _pick(words), answer_step="evidence-first", translate_answers=False)
+    p.settings = p.settings.with_overrides(translate_answers=True)
+    p._english_phrase = lambda phrase, number, asked, cancel: f"English [{number}] («{phrase}»)"
+    a = p.ask("What did the Kremlin and the White House announce about a summit in Budapest?")
+    assert a.citations and a.answer.startswith(f"English [{a.citations[0].number}]") and a.citations[0].number == 1
+
+
+def test_a_copied_number_word_is_an_answer_though_the_checks_call_it_filler(hash_index):
+    import re
+
+    def reply(messages):  # pick the line that says "gần ba năm", copy "ba năm"
+        for n, text in re.findall(r"\[(\d+)\] <<<(.*?)>>>", messages[-1]["content"]):
+            if "ba năm" in text:
+                return f"Line: {n}\nAnswer: ba năm"
+        return "Line: 0"
+
+    p = make_pipeline(hash_index, reply, answer_step="evidence-first")
+    a = p.ask("Người tiền nhiệm Joe Biden đã không nói chuyện trực tiếp với Tổng thống Nga Putin trong bao lâu?")
+    assert a.answer.startswith("Ba năm [1]"), a.to_dict()
+    assert (a.citations[0].file, a.citations[0].line_start) == ("004_a95280c66f4d9a74.txt", 20)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-import re
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -96,11 +95,7 @@ class LlamaGenerator:
         the longest prefix it shares with the previous prompt, and logits computed over a different
         split of the same tokens differ in the last bits, so asking the same question twice gave two
         answers (2 of 11 seeds questions). `ban`: characters no generated token may contain."""
-        if self._saved is not None and messages and messages[0].get("content") == self._system:
-            if self._is_cached():
-                self.llm.n_tokens = len(self._prefix)  # keep the system message (cached, so at least that long), forget the rest
-            else:
-                self._restore()
+        self._from_system(messages)
         for part in self.llm.create_chat_completion(
             messages=list(messages), stream=True, temperature=0.0, top_k=1, max_tokens=max_tokens, repeat_penalty=1.05,
             logit_bias=self.banned(ban) or None,
@@ -108,6 +103,14 @@ class LlamaGenerator:
             delta = part["choices"][0].get("delta", {}).get("content")
             if delta:
                 yield delta
+
+    def _from_system(self, messages: Sequence[Message]) -> None:
+        """Start from the warmed system message's state alone when `messages` open with it."""
+        if self._saved is not None and messages and messages[0].get("content") == self._system:
+            if self._is_cached():
+                self.llm.n_tokens = len(self._prefix)  # keep the system message (cached, so at least that long), forget the rest
+            else:
+                self._restore()
 
     def pick_and_copy(self, messages: Sequence[Message], lines: dict[int, str], max_tokens: int = 80) -> str:
         """The evidence-first read (rag/reader.py): after "Line:" only a key of `lines` (or 0) may
@@ -124,11 +127,7 @@ class LlamaGenerator:
             "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages) + "<|im_start|>assistant\nLine:"
         )
         ids = tok(prompt, special=True)
-        if self._saved is not None and messages and messages[0].get("content") == self._system:
-            if self._is_cached():
-                llm.n_tokens = len(self._prefix)
-            else:
-                self._restore()
+        self._from_system(messages)
         ids = ids + tok(" ")  # Qwen writes "Line: 2" as "Line", ":", " ", "2": the number is one token after the space
         digits = {tok(str(n))[0]: n for n in [0, *lines] if len(tok(str(n))) == 1}
         pick = OneOf(set(digits))
@@ -242,12 +241,12 @@ class ScriptedGenerator:
         """The script's reply, as a constrained model could have written it: a number that is not
         shown becomes 0, and the phrase is cut at the first word that is not a copy of its line."""
         self.calls.append(list(messages))
-        text = self.reply(messages) if callable(self.reply) else self.reply
-        m = re.match(r"\s*(?:Line:)?[ \t]*(\d+)[ \t]*(?:\n\s*Answer:[ \t]*(.*))?", text, re.DOTALL)
-        n = int(m.group(1)) if m else 0
+        from rag.reader import split_read
+
+        n, phrase = split_read(self.reply(messages) if callable(self.reply) else self.reply)
         if n not in lines:
             return "Line: 0"
-        phrase = (m.group(2) or "").strip().split()
+        phrase = phrase.split()
         while phrase and " ".join(phrase) not in lines[n]:
             phrase.pop()
         return f"Line: {n}\nAnswer: {' '.join(phrase)}"

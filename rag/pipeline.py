@@ -419,7 +419,7 @@ class Pipeline:
         answer_step: str | None = None,
     ) -> Answer:
         """Answer `question`. mode: llm (generate and verify) | extractive (best line, no LLM).
-        `answer_step` overrides the setting (evidence-first | compose) for this question."""
+        `answer_step` overrides the setting (auto | evidence-first | compose) for this question."""
         question = " ".join((question or "").split())
         if not question:
             raise ConfigError('The question is empty. Type a question, e.g. rag ask "Who proposed Budapest?"')

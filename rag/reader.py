@@ -105,13 +105,17 @@ def reader_prompt(question: str, evidence: list[Evidence]) -> str:
     return "Evidence lines:\n" + "\n".join(blocks) + f"\nQuestion: {_sanitize(question)}"
 
 
+def split_read(raw: str) -> tuple[int, str]:
+    """"Line: N\nAnswer: phrase" as (N, phrase); (0, "") when it holds no number."""
+    m = re.match(r"\s*(?:Line:)?[ \t]*(\d+)[ \t]*(?:\n\s*Answer:[ \t]*([^\n]*))?", raw or "")
+    return (int(m.group(1)), " ".join((m.group(2) or "").split())) if m else (0, "")
+
+
 def parse(raw: str, evidence: list[Evidence]) -> Read:
     """Read "Line: N\\nAnswer: phrase" back; a number that is not shown, or a phrase that is not in
     its line, counts as no answer (the constrained generator cannot write either)."""
-    m = re.match(r"\s*(?:Line:)?[ \t]*(\d+)[ \t]*(?:\n\s*Answer:[ \t]*([^\n]*))?", raw or "")
-    if not m:
-        return Read(0, "", raw)
-    n, phrase = int(m.group(1)), " ".join((m.group(2) or "").split()).strip(" ,;:")
+    n, phrase = split_read(raw)
+    phrase = phrase.strip(" ,;:")
     ev = next((e for e in evidence if e.number == n), None)
     if ev is None or not phrase or phrase not in " ".join(_sanitize(ev.text).split()):
         return Read(0, "", raw)

@@ -280,23 +280,30 @@ def _print_report(report, index_dir: Path) -> None:
 @click.argument("question", required=False)
 @click.option("--json", "json_mode", is_flag=True, help="Print one JSON object instead of text: answer, refused, reason (why it refused; \"quoted\" when the answer quotes a line), citations, sources, timings_ms.")
 @click.option("--jsonl", is_flag=True, help="Read one question per line from stdin; write one JSON object per line.")
+@click.option("--markdown", "markdown_mode", is_flag=True, help="Print the answer as Markdown, each citation written out as [file:line], then the lines it quotes (what ctrl+y copies in the chat).")
 @click.option("--extractive", is_flag=True, help="Answer with the best evidence line, without the LLM (fast).")
 @settings_options()
 @click.pass_context
-def ask(ctx, question, json_mode, jsonl, extractive):
+def ask(ctx, question, json_mode, jsonl, markdown_mode, extractive):
     """Answer QUESTION from the articles, with verified file:line citations.
 
     \b
     rag ask "Who proposed Budapest?"
     rag ask "Ai đề xuất tổ chức hội nghị ở Budapest?" --json
+    rag ask "What contacts between Russian and US officials do the articles report, in order?" --markdown
     printf 'Q1\\nQ2\\n' | rag ask --jsonl        (models load once)
+
+    A list or timeline question ("list ...", "which meetings ...", "... in order?", "liệt kê ...",
+    "theo thứ tự thời gian") is answered with a numbered list: each item from one line, cited,
+    dated from its line against the article's date (a date that cannot be resolved says so).
 
     English questions are answered evidence-first (the model picks a line and copies the answer
     out of it), Vietnamese ones composed and checked: answer_step in rag.toml, RAG_ANSWER_STEP.
 
     JSON: {question, answer, refused, reason, citations: [{file, line_start, line_end, quote}],
     sources: [{file, line_start, line_end, score}], timings_ms: {retrieve, first_token, total, translate?},
-    suspect_pages: [{file, instruction_lines}], warning}. reason: "" answered, "quoted" a line
+    suspect_pages: [{file, instruction_lines}], warning, shape: one|list|timeline,
+    items: [{text, date, date_text, citations}]}. reason: "" answered, "quoted" a line
     quoted, "partial" what the articles report instead, or why it refused (weak-evidence,
     unknown-name, model-not-found, unsupported, unsure).
     """
@@ -305,6 +312,8 @@ def ask(ctx, question, json_mode, jsonl, extractive):
 
     if jsonl and question:
         raise ConfigError("Give either a QUESTION or --jsonl (questions on stdin), not both.")
+    if json_mode + jsonl + markdown_mode > 1:
+        raise ConfigError("Choose one output: --json, --jsonl or --markdown.")
     if not jsonl and not (question or "").strip():
         raise ConfigError('The question is empty. Example: rag ask "Who proposed Budapest?"')
     from rag.pipeline import MAX_QUESTION_CHARS
@@ -326,6 +335,11 @@ def ask(ctx, question, json_mode, jsonl, extractive):
         return
     if json_mode:
         click.echo(json.dumps(pipeline.ask(question, mode=mode).to_dict(), ensure_ascii=False))
+        return
+    if markdown_mode:
+        from rag.terminal import markdown
+
+        click.echo(markdown(pipeline.ask(question, mode=mode), Path(s.corpus)))
         return
     from rag.terminal import print_answer, stream_printer
 

@@ -18,6 +18,7 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
     "--dataset", "datasets", multiple=True, type=click.Choice(DATASETS), help="Gold set to run (repeatable; default: seeds)."
 )
 @click.option("--gold", type=click.Path(dir_okay=False), help="A gold JSONL file over the seeds (or --corpus) articles.")
+@click.option("--lists", "lists_gold", type=click.Path(dir_okay=False, exists=True), help="A gold JSONL of list and timeline questions (eval/gold/lists-dev.jsonl): item precision, recall, date order, by question.")
 @click.option("--limit", type=click.IntRange(min=1), help="Ask only N questions, sampled repeatably with --seed.")
 @click.option("--seed", default=0, show_default=True, help="Sampling seed for --limit.")
 @click.option("--compare", is_flag=True, help="Also compare keyword/dense/hybrid retrieval and extractive answers (no LLM), the naive baseline (dense top-6, trusted [file:line] tags) and ours.")
@@ -33,7 +34,7 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 @click.option("--out", default="eval/reports", show_default=True, type=click.Path(file_okay=False), help="Report folder.")
 @settings_options("corpus", "config", "llm_url", "vector_store")
 @click.pass_context
-def eval_command(ctx, datasets, gold, limit, seed, compare, no_llm, embedder, baseline, check, tolerance, out, answers_csv=None):
+def eval_command(ctx, datasets, gold, lists_gold, limit, seed, compare, no_llm, embedder, baseline, check, tolerance, out, answers_csv=None):
     """Measure retrieval, answers, citations, refusals and latency on gold questions.
 
     \b
@@ -41,6 +42,7 @@ def eval_command(ctx, datasets, gold, limit, seed, compare, no_llm, embedder, ba
     rag eval --compare                          (+ keyword/dense retrieval, extractive and naive-baseline answers)
     rag eval --dataset xquad-en-vi --limit 200 --no-llm --compare
     rag eval --baseline eval/reports/X.json --check
+    rag eval --lists eval/gold/lists-dev.jsonl  (list and timeline answers: items, dates, order)
 
     Each dataset gets a corpus and an index in ~/.cache/vnrag/eval (RAG_EVAL_CACHE moves it);
     re-runs only re-embed what changed. Datasets are read from $RAG_EVAL_DATA (default:
@@ -48,6 +50,9 @@ def eval_command(ctx, datasets, gold, limit, seed, compare, no_llm, embedder, ba
     injections of eval/adversarial (the same as `rag attacks`; with --compare, the naive baseline
     and the seeds without the planted files too).
     """
+    if lists_gold:
+        _run_lists(ctx, lists_gold, out)
+        return
     if "adversarial" in datasets:
         from rag.attacks import attacks_command
 
@@ -73,6 +78,31 @@ def eval_command(ctx, datasets, gold, limit, seed, compare, no_llm, embedder, ba
 
 
 # ---------------------------------------------------------------- running
+
+
+def _run_lists(ctx, path, out) -> None:
+    """List and timeline questions over the configured corpus: a JSON and a Markdown report."""
+    import json
+    import time
+    from pathlib import Path
+
+    from rag import list_eval
+    from rag.cli_options import settings
+    from rag.pipeline import Pipeline
+
+    rows = list_eval.load(Path(path))
+    pipeline = Pipeline.load(settings(ctx), preload_llm=True)
+    with _bar("list questions", len(rows)) as bar:
+        records = list_eval.run(pipeline, rows, lambda done, total: bar.update(1))
+    summ = list_eval.summary(records)
+    out_dir = Path(out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = f"{time.strftime('%Y%m%d-%H%M%S')}-lists-{Path(path).stem}"
+    (out_dir / f"{stem}.json").write_text(json.dumps({"gold": str(path), "summary": summ, "questions": records}, ensure_ascii=False, indent=1), encoding="utf-8")
+    text = list_eval.markdown(records, summ, f"List answers on {Path(path).name} ({stem})")
+    (out_dir / f"{stem}.md").write_text(text, encoding="utf-8")
+    click.echo(text)
+    click.echo(f"Report: {out_dir / stem}.json")
 
 
 def _cache_root():

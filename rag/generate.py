@@ -151,6 +151,22 @@ class LlamaGenerator:
         self.last_read["wanted"] = [round(w, 4) for w in copy.wanted]
         return f"Line: {n}\nAnswer: {out['choices'][0]['text'].strip()}"
 
+    def yes_no(self, messages: Sequence[Message]) -> float:
+        """The probability the model gives "Yes" over "No" as its reply's first token (rag/listing.py).
+        One token is evaluated; starts from the warmed system message's state, like `stream`."""
+        from llama_cpp import LogitsProcessorList
+
+        from rag.reader import OneOf
+
+        llm = self.llm
+        tok = lambda text, special=False: llm.tokenize(text.encode("utf-8"), add_bos=False, special=special)
+        prompt = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages) + "<|im_start|>assistant\n"
+        self._from_system(messages)
+        yes, no = tok("Yes")[0], tok("No")[0]
+        verdict = OneOf({yes, no})
+        llm.create_completion(tok(prompt, special=True), max_tokens=1, temperature=0.0, top_k=1, logits_processor=LogitsProcessorList([verdict]))
+        return round(verdict.probs.get(yes, 0.0), 4)
+
     def banned(self, chars: str) -> dict[int, float]:
         """Every vocabulary token that contains one of `chars`, pushed far below any other (a scan
         of the vocabulary, ~0.4 s, once per set of characters)."""
@@ -250,6 +266,12 @@ class ScriptedGenerator:
         while phrase and " ".join(phrase) not in lines[n]:
             phrase.pop()
         return f"Line: {n}\nAnswer: {' '.join(phrase)}"
+
+    def yes_no(self, messages: Sequence[Message]) -> float:
+        """1.0 when the script's reply starts with "Yes", else 0.0."""
+        self.calls.append(list(messages))
+        reply = self.reply(messages) if callable(self.reply) else self.reply
+        return 1.0 if reply.strip().startswith("Yes") else 0.0
 
     def stream(self, messages: Sequence[Message], max_tokens: int = 200, ban: str = "") -> Iterator[str]:
         self.calls.append(list(messages))

@@ -46,6 +46,14 @@ NOT_MENTIONED = {
 }
 
 
+def listing_kinds(question: str, vietnamese: bool) -> list[str]:
+    """The kinds of event a list question asks for (rag/listing.py); a list question of no such
+    kind ("which topics ...") is answered like any other, from its best line."""
+    from rag.listing import focus
+
+    return focus(question, vietnamese)
+
+
 def _known_or_close(word: str, index: LoadedIndex) -> bool:
     """A folded word of the corpus, a function word, or within a letter or two of a word the corpus
     capitalises ("Dmitriy" / "Dmitry", "Sergei" / "Sergey")."""
@@ -99,6 +107,8 @@ class Answer:
     # "partial" (no line states the act a who-question asks about; what the closest lines report is quoted)
     cancelled: bool = False
     suspect: dict[str, list[int]] = field(default_factory=dict)  # cited or listed files holding instruction lines
+    shape: str = "one"  # one | list | timeline (rag/question.py); a list's items are in `items`
+    items: list = field(default_factory=list)  # rag.listing.Item, in the answer's order
 
     @property
     def warning(self) -> str:
@@ -126,6 +136,8 @@ class Answer:
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
             "suspect_pages": [{"file": f, "instruction_lines": lines} for f, lines in sorted(self.suspect.items())],
             "warning": self.warning,
+            "shape": self.shape,
+            "items": [item.to_dict() for item in self.items],
         }
 
     def inline(self) -> str:
@@ -462,6 +474,13 @@ class Pipeline:
             return finish()
 
         asked = analyse(question)
+        if asked.many and listing_kinds(question, vi):
+            if cancel is not None and cancel.is_set():
+                answer.cancelled = True
+                return finish("cancelled")
+            listed = self._list(answer, asked, history, on_token, cancel, finish, index, t0)
+            if listed is not None:
+                return listed  # else no line states such an event: answered like any question
         step = answer_step or self.settings.answer_step
         if step == "auto":  # measured: README "Answer step"
             step = "compose" if vi else "evidence-first"
@@ -565,6 +584,126 @@ class Pipeline:
             on_token(answer.answer)
         return finish()
 
+    def _list(self, answer: Answer, asked: Question, history, on_token, cancel, finish, index: LoadedIndex, t0: float) -> Answer | None:
+        """A list or timeline answer (rag/listing.py): the lines that state what is asked for, each
+        quoted (or, for an English question, restated by the model and checked), dated by our code,
+        merged with duplicates, ordered. None when no line states an event of the kind asked for."""
+        from rag import listing
+        from rag.dates import sort_key
+        from rag.prompt import _sanitize
+
+        question, vi = asked.text, asked.vietnamese
+        hits = self.retrieve(question, history, k=listing.POOL, index=index).hits
+        names = cite.question_names(question, index.keyword.names)
+        kinds = listing.focus(question, vi)
+        plans = listing.plans_asked(question)
+        pool = []
+        for h in hits:
+            doc = index.docs.get(h.file)
+            if cite.looks_like_instruction(h.text) or listing.is_caption(h.text, doc.title if doc else ""):
+                continue
+            if names and not names <= cite.names_in(h.text, index.keyword.names):
+                continue
+            if not listing.states_event(h.text, kinds, plans):
+                continue
+            pool.append(h)
+        check = listing.check_for(kinds, plans)
+        if check:  # the model answers the kind's yes-no question about each line on its own
+            kept = []
+            for h in pool[: listing.MAX_JUDGED]:
+                if cancel is not None and cancel.is_set():
+                    answer.cancelled = True
+                    return finish("cancelled")
+                ask = [{"role": "system", "content": listing.JUDGE_SYSTEM}, {"role": "user", "content": listing.judge_prompt(" ".join(_sanitize(h.text).split()), check)}]
+                with self._lock:
+                    self._warm(listing.JUDGE_SYSTEM)
+                    p_yes = self.generator.yes_no(ask) if hasattr(self.generator, "yes_no") else 1.0
+                if p_yes >= listing.MIN_YES:
+                    kept.append(h)
+            pool = kept
+        items = self._events(pool, index)
+        if not items:
+            return None
+        answer.sources, answer.evidence = hits[: self.settings.top_k], [ev for item in items for ev in item.sources]
+        for item in items:
+            if cancel is not None and cancel.is_set():
+                answer.cancelled = True
+                return finish("cancelled")
+            ev = item.sources[0]
+            if not answer.timings_ms["first_token"]:
+                answer.timings_ms["first_token"] = (time.perf_counter() - t0) * 1000
+            if vi:  # the line's own words: the small model's Vietnamese restatements changed titles ("Tổng thống Lavrov")
+                item.text, item.quoted = listing.clause(ev.text), True
+                if on_token:
+                    on_token(f"· {item.text}\n")
+                continue
+            ask = [{"role": "system", "content": listing.ITEM_SYSTEM}, {"role": "user", "content": listing.item_prompt(ev.text, vi)}]
+            said, cancelled = self.generate(ask, None, cancel, max_tokens=listing.ITEM_TOKENS)
+            said = " ".join(said.split()).strip()
+            if cancelled:
+                answer.cancelled = True
+                return finish("cancelled")
+            whole = said.endswith((".", "!", "”", '"'))  # cut off at ITEM_TOKENS: not a sentence
+            if said and whole and listing.mood_kept(said, ev.text) and not listing.foreign_names(said, ev.text, question) and self._check(f"{said.rstrip('.')} [1].", [ev], question, None, index).citations:
+                item.text = said
+            else:
+                item.text, item.quoted = listing.clause(ev.text), True
+            if on_token:
+                on_token(f"· {item.text}\n")
+        if asked.shape == "timeline":
+            items.sort(key=lambda it: (sort_key(it.date, it.sources[0].file, min(ev.start_line for ev in it.sources)), it.sources[0].rank))
+        number = 0
+        for item in items:
+            item.citations = []
+            for ev in item.sources:
+                number += 1
+                item.citations.append(self._full_quote(cite.Citation(ev.file, ev.start_line, ev.end_line, ev.text, number), index))
+        answer.items, answer.shape = items, asked.shape
+        answer.citations = [c for item in items for c in item.citations]
+        answer.answer = listing.render(items, asked.shape, vi)
+        return finish()
+
+    @staticmethod
+    def _events(pool: list[Hit], index: LoadedIndex) -> list:
+        """The pool's lines grouped into items, one an event: two lines report one event when they
+        carry the same resolved day and are close in meaning, or are undated lines of one article
+        very close in meaning (and so on, transitively). An item is dated by its best-ranked dated
+        line; items keep the rank of their best line; at most MAX_ITEMS."""
+        from rag.dates import article_day, event_date
+        from rag.listing import MAX_ITEMS, SAME_ARTICLE_EVENT, SAME_EVENT, Item
+        from rag.prompt import _sanitize
+
+        lines = []
+        for rank, h in enumerate(pool, 1):
+            doc = index.docs.get(h.file)
+            text = " ".join(_sanitize(h.text).split())
+            ev = Evidence(1, h.file, h.start_line, h.end_line, text, doc.title if doc else "", doc.date if doc else "", h.chunk_id, rank)
+            lines.append((ev, event_date(h.text, article_day(doc.date if doc else ""))))
+        group = list(range(len(lines)))
+
+        def root(i: int) -> int:
+            while group[i] != i:
+                i = group[i]
+            return i
+
+        for i, (a, da) in enumerate(lines):
+            for j in range(i + 1, len(lines)):
+                b, db = lines[j]
+                cos = float(index.vectors[a.chunk_id] @ index.vectors[b.chunk_id])
+                if da and db and da.resolved and db.resolved:
+                    same = da.precision == db.precision == "day" and da.day == db.day and cos >= SAME_EVENT
+                else:
+                    same = a.file == b.file and cos >= SAME_ARTICLE_EVENT and not (da and db and da.resolved and db.resolved)
+                if same:
+                    group[root(j)] = root(i)
+        items: dict[int, Item] = {}
+        for i, (ev, when) in enumerate(lines):
+            item = items.setdefault(root(i), Item("", None, []))
+            item.sources.append(ev)
+            if item.date is None or (not item.date.resolved and when is not None and when.resolved):
+                item.date = when
+        return list(items.values())[:MAX_ITEMS]
+
     def _partial(self, answer: Answer, chosen: Evidence, vi: bool, finish, index: LoadedIndex) -> Answer:
         """A who-question about an act ("Who proposed Budapest?") whose best line does not state the
         act: say that no article names who did it, and what the closest lines do report, cited."""
@@ -616,6 +755,7 @@ class Pipeline:
         cancel: threading.Event | None = None,
         on_first: Callable[[], None] | None = None,
         ban: str = "",
+        max_tokens: int | None = None,
     ) -> tuple[str, bool]:
         """Stream one reply (one generation at a time per model): (text, cancelled). `ban`:
         characters the reply may not contain (a local model only)."""
@@ -624,7 +764,7 @@ class Pipeline:
         with self._lock:
             if messages and messages[0].get("content") == SYSTEM:
                 self._warm(SYSTEM)
-            stream = self.generator.stream(messages, self.settings.max_tokens, ban=ban)
+            stream = self.generator.stream(messages, max_tokens or self.settings.max_tokens, ban=ban)
             try:
                 for tok in stream:
                     if not parts and on_first:

@@ -19,6 +19,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rag.dates import DMY as _DMY
+from rag.dates import MONTH as _MONTH
+from rag.dates import MONTH_YEAR as _MONTH_YEAR
+from rag.dates import MONTHS as _MONTHS
 from rag.prompt import Evidence, _sanitize
 
 READER_SYSTEM = (
@@ -175,12 +179,6 @@ class OneOf:
         p = self.np.exp(z) / self.np.exp(z).sum()
         self.probs = {int(t): float(q) for t, q in zip(self.keep, p)}  # softmax over the allowed tokens
         return out
-
-
-_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
-_DMY = re.compile(r"\b(ngày|hôm|sáng|chiều|tối|đêm)?\s*(\d{1,2})\s*[-/]\s*(\d{1,2})(?:\s*[-/]\s*(\d{4}))?(?![\d/-])", re.IGNORECASE)
-_MONTH_YEAR = re.compile(r"\btháng\s+(\d{1,2})(?:\s*[-/]\s*|\s+năm\s+)(\d{4})\b", re.IGNORECASE)
-_MONTH = re.compile(r"\btháng\s+(\d{1,2})\b(?!\s*[-/]\s*\d)", re.IGNORECASE)
 
 
 _NUMBER_WORDS = {"một": 1, "hai": 2, "ba": 3, "bốn": 4, "tư": 4, "năm": 5, "sáu": 6, "bảy": 7, "tám": 8, "chín": 9, "mười": 10}

@@ -68,3 +68,20 @@ def print_answer(ans, corpus: Path, out: TextIO, streamed: bool = False) -> None
         out.write(f"\n({len(ans.dropped)} unsupported sentence(s) from the model were removed.)\n")
     t = ans.timings_ms
     out.write(f"\n[{t['retrieve']:.0f} ms retrieval, {t['first_token'] / 1000:.1f} s to first token, {t['total'] / 1000:.1f} s total]\n")
+
+
+def markdown(ans, corpus: Path | None = None) -> str:
+    """The answer as Markdown: the question, the answer with each [n] written out as
+    [file:line] (a list answer stays a numbered list), then the quoted lines it cites."""
+    where = (lambda c: f"{display_path(corpus, c.file)}:{c.ref.split(':')[-1]}") if corpus is not None else (lambda c: safe(c.ref))
+    text = ans.answer
+    for c in sorted(ans.citations, key=lambda c: -c.number):
+        text = text.replace(f"[{c.number}]", f"[{where(c)}]")
+    lead, _, rest = safe(text).partition("\n")
+    out = [f"**{safe(ans.question)}**", "", lead + ("\n\n" + rest if rest else "")]
+    if ans.citations:
+        out += ["", "Sources:", ""]
+        out += [f"- [{where(c)}] “{safe(c.quote)}”" for c in ans.citations]
+    if ans.warning:
+        out += ["", f"> {safe(ans.warning)}"]
+    return "\n".join(out)

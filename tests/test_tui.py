@@ -128,20 +128,32 @@ async def test_answer_streams_then_shows_verified_citations(index):
         assert "Điện Kremlin" in "".join(shown(s) for s in pane.query(".ref Static"))
 
 
-async def test_citation_marker_expands_on_hover_and_focus(index):
+async def test_focusing_a_citation_selects_its_evidence(index):
     app = app_for(index, ScriptedGenerator(quoting(index)))
     async with app.run_test(size=SIZE) as pilot:
         await ask(app, pilot, BUDAPEST)
         _, second = app.views[0].chips
-        assert shown(second) == "[2]"  # compact until pointed at
-        await pilot.hover(second)
-        assert shown(second) == f"[2] {second.ref.ref}"
-        await pilot.hover(ChatInput)
-        assert shown(second) == "[2]"
+        assert shown(second) == f"[2] {second.ref.ref}"  # written out, not only while pointed at
         second.focus()
         await pilot.pause()
-        assert shown(second) == f"[2] {second.ref.ref}"
+        assert second.has_class("-current")
         assert app.query_one(EvidencePane).list.index == 1  # focusing a marker selects its evidence
+
+
+async def test_the_transcript_keeps_every_answers_citations(index):
+    """Scrolling back, an earlier answer still shows what it rests on, and picking it shows its evidence."""
+    app = app_for(index, ScriptedGenerator(quoting(index)))
+    async with app.run_test(size=SIZE) as pilot:
+        await ask(app, pilot, BUDAPEST)
+        first = [c.ref for c in app.views[0].chips]
+        await ask(app, pilot, "Ngoại trưởng Lavrov điện đàm với ai?")
+        assert len(app.views) == 2 and app.selected is app.views[1]
+        assert [shown(c) for c in app.views[0].chips] == [f"[{r.number}] {r.ref}" for r in first]
+        app.views[0].post_message(app.views[0].Picked(app.views[0]))
+        await pilot.pause()
+        assert app.selected is app.views[0]
+        pane = app.query_one(EvidencePane)
+        assert [(r.file, r.start_line) for r in pane.refs] == [(r.file, r.start_line) for r in first]
 
 
 async def test_selecting_a_citation_opens_the_article_at_its_line(index):
@@ -448,3 +460,34 @@ async def test_real_models_answer_with_a_citation_or_refuse(real_pipeline):
         assert view.chips or view.exchange.answer.refused
         assert shown(view.body).strip()
         assert notes(app, "error") == []
+
+
+# ---------------------------------------------------------------- list answers
+
+
+async def test_a_list_answer_renders_one_row_an_item_and_opens_its_line(index):
+    from rag import listing
+
+    def reply(messages) -> str:
+        system, user = messages[0]["content"], messages[-1]["content"]
+        if system == listing.JUDGE_SYSTEM:
+            return "Yes" if "điện đàm" in user else "No"
+        return "NOT A COPY"  # item sentences fail the check: each item quotes its line
+
+    app = app_for(index, ScriptedGenerator(reply))
+    async with app.run_test(size=SIZE) as pilot:
+        await ask(app, pilot, "Liệt kê các cuộc điện đàm giữa lãnh đạo Nga và Mỹ theo thứ tự thời gian")
+        view = app.views[0]
+        ans = view.exchange.answer
+        assert ans.items
+        rows = [c for c in view.chips if c.has_class("item")]
+        assert len(rows) == len(ans.items)
+        for n, (row, item) in enumerate(zip(rows, ans.items), 1):
+            text = shown(row)
+            assert text.startswith(f"{n}. ")
+            assert all(f"[{c.number}] {c.ref}" in text for c in item.citations)  # file:line written out
+        await pilot.click(rows[-1])
+        await pilot.pause()
+        last = ans.items[-1].citations[0]
+        assert isinstance(app.screen, ArticleScreen)
+        assert (app.screen.ref.file, app.screen.ref.start_line) == (last.file, last.line_start)

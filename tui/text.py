@@ -91,11 +91,21 @@ def refusal_text(answer) -> Text:
     return out
 
 
-def chip_text(ref: Ref, expanded: bool) -> Text:
+def chip_text(ref: Ref) -> Text:
+    """A citation under its answer: "[n] file:line", always written out, so an earlier answer in
+    the transcript still shows what it rests on."""
     label = f"[{ref.number}]" if ref.number else "[·]"
-    out = Text(label, style=MARKER_STYLE)
-    if expanded:
-        out.append(" " + clean(ref.ref))
+    return Text(label, style=MARKER_STYLE).append(" " + clean(ref.ref))
+
+
+def item_text(number: int, line: str, refs: list[Ref]) -> Text:
+    """One item of a list answer: its line of the answer (markers set off), then each citation's file:line."""
+    out = Text(f"{number}. ", style="bold")
+    body = _MARKER.sub("", line).rstrip()
+    out.append(clean(body))
+    for ref in refs:
+        out.append(" ")
+        out.append_text(chip_text(ref))
     return out
 
 
@@ -120,15 +130,11 @@ def line_text(number: int, line: str, gutter: int) -> Text:
 
 
 def copy_text(answer) -> str:
-    """The answer as plain text with [file:line] citations and the quoted lines, for the clipboard."""
-    if answer.refused:
-        return safe(answer.answer)
-    lines = [safe(answer.inline())]
-    if answer.citations:
-        lines.append("")
-        lines.append("Sources:")
-        lines += [f"[{safe(c.ref)}] “{safe(c.quote)}”" for c in answer.citations]
-    return "\n".join(lines)
+    """The answer as Markdown with [file:line] citations and the quoted lines, for the clipboard
+    (the same text as `rag ask --markdown`)."""
+    from rag.terminal import markdown
+
+    return markdown(answer)
 
 
 def corpus_text(manifest: dict, embedder: str, llm: str) -> str:

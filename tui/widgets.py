@@ -18,7 +18,7 @@ from textual.message import Message
 from textual.widgets import Input, Label, ListItem, ListView, ProgressBar, Static
 
 from rag.terminal import QUOTED_NOTE
-from tui.text import Ref, answer_text, chip_text, clean, draft_text, ref_item_text, refs_of, refusal_text, sources_of
+from tui.text import Ref, answer_text, chip_text, clean, draft_text, item_text, ref_item_text, refs_of, refusal_text, sources_of
 
 
 @dataclass(eq=False)
@@ -53,7 +53,8 @@ class ChatInput(Input):
 
 
 class CitationChip(Static, can_focus=True):
-    """A compact [n] that shows its file:line while focused, hovered or current."""
+    """A citation "[n] file:line" under its answer; focus shows its line in the evidence pane,
+    enter or a click opens the article there."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "choose", "Open article", show=False)]
 
@@ -63,31 +64,19 @@ class CitationChip(Static, can_focus=True):
             self.chip = chip
             self.open_article = open_article
 
-    def __init__(self, ref: Ref, position: int) -> None:
-        super().__init__(chip_text(ref, False), classes="chip")
+    def __init__(self, ref: Ref, position: int, label: Text | None = None, classes: str = "chip") -> None:
+        super().__init__(label if label is not None else chip_text(ref), classes=classes)
         self.ref = ref
         self.position = position
         self.tooltip = Text(clean(ref.ref))
 
-    @property
-    def expanded(self) -> bool:
-        return self.has_focus or self.mouse_hover or self.has_class("-current")
-
-    def relabel(self) -> None:
-        self.update(chip_text(self.ref, self.expanded))
-
     def set_current(self, current: bool) -> None:
         self.set_class(current, "-current")
-        self.relabel()
 
     def watch_has_focus(self, has_focus: bool) -> None:
         super().watch_has_focus(has_focus)
-        self.relabel()
         if has_focus:
             self.post_message(self.Chosen(self, open_article=False))
-
-    def watch_mouse_hover(self, hover: bool) -> None:
-        self.relabel()
 
     def on_click(self, event: events.Click) -> None:
         event.stop()
@@ -113,7 +102,7 @@ class ExchangeView(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(Text("› ", style="bold").append(clean(self.exchange.question)), classes="question")
         yield Static(draft_text(""), classes="body")
-        yield Horizontal(classes="chips")
+        yield Vertical(classes="chips")
         yield Static("", classes="note")
 
     @property
@@ -138,9 +127,18 @@ class ExchangeView(Vertical):
             self._note(Text("Cancelled.", style="bold"))
             return
         ex.state = "refused" if answer.refused else "done"
-        if answer.citations:  # a refusal may still quote what the articles do say
+        if answer.items:  # a list: one row an item, each opening the article at its (first) line
+            refs, rows, at = ex.refs, [], 0
+            lines = answer.answer.split("\n")
+            self.body.update(answer_text(lines[0]))
+            for n, (item, line) in enumerate(zip(answer.items, lines[1:]), 1):
+                mine = refs[at : at + len(item.citations)]
+                rows.append(CitationChip(mine[0], at, item_text(n, line.split(" ", 1)[-1], mine), classes="chip item"))
+                at += len(item.citations)
+            self.query_one(".chips", Vertical).mount_all(rows)
+        elif answer.citations:  # a refusal may still quote what the articles do say
             self.body.update(answer_text(answer.answer))
-            self.query_one(".chips", Horizontal).mount_all(CitationChip(r, i) for i, r in enumerate(ex.refs))
+            self.query_one(".chips", Vertical).mount_all(CitationChip(r, i) for i, r in enumerate(ex.refs))
         else:
             self.body.update(refusal_text(answer))
         t = answer.timings_ms

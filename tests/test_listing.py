@@ -1,0 +1,256 @@
+"""List and timeline answers: dates read from lines, question shapes, item selection, merging and
+order (scripted model, hashing embedder), the JSON and Markdown outputs, and the list scorer."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pytest
+from conftest import make_pipeline
+
+from rag import list_eval, listing
+from rag.dates import event_date, sort_key
+from rag.question import analyse
+from rag.terminal import markdown
+
+OCT21 = date(2025, 10, 21)
+
+
+@pytest.mark.parametrize(
+    "line, article, iso, shown",
+    [
+        ("Ngày 20-10, Ngoại trưởng Nga Sergey Lavrov đã có cuộc điện đàm", OCT21, "2025-10-20", "20 October 2025"),
+        ("ông Putin và ông Trump tuần trước có cuộc nói chuyện", OCT21, "2025-10-13/week", "week of 13 October 2025"),
+        ("hôm 20/10. Ông Rubio nói", date(2025, 11, 13), "2025-10-20", "20 October 2025"),
+        ("vào ngày 21/1/2025, ông Yuri Ushakov", None, "2025-01-21", "21 January 2025"),
+        ("sớm nhất là vào ngày 23-10.", OCT21, "2025-10-23", "23 October 2025"),  # announced: the near future
+        ("hôm thứ Năm ông nói", OCT21, "2025-10-16", "16 October 2025"),
+        ("hôm qua ông nói", OCT21, "2025-10-20", "20 October 2025"),
+        ("bùng phát vào tháng 2-2022", None, "2022-02", "February 2022"),
+        ("lần gần đây nhất là vào năm 2019", None, "2019", "2019"),
+        ("ngày 1-1, đầu năm", date(2025, 12, 30), "2026-01-01", "1 January 2026"),  # nearest to the article's date
+    ],
+)
+def test_dates_resolve_against_the_articles_date(line, article, iso, shown):
+    d = event_date(line, article)
+    assert d.iso == iso and d.english() == shown
+
+
+@pytest.mark.parametrize(
+    "line, shown",
+    [
+        ("Cuộc điện đàm ngày 12-2 đánh dấu", "12 February (year not stated)"),
+        ("Ngoại trưởng Mỹ đến Moscow vào ngày hôm qua 11/4.", "11 April (year not stated)"),  # the explicit day wins
+        ("ông Trump tuần trước đã gọi", "tuần trước (no date to count from)"),
+    ],
+)
+def test_a_date_that_cannot_be_resolved_says_so(line, shown):
+    d = event_date(line, None)
+    assert not d.resolved and d.iso is None and d.english() == shown
+
+
+@pytest.mark.parametrize("line", ["tỷ số 2-1 nghiêng về đội khách", "Không có ngày nào ở đây.", "PM2.5 vượt 3 lần"])
+def test_a_line_without_a_date_has_none(line):
+    assert event_date(line, OCT21) is None
+
+
+def test_timeline_order_puts_resolved_dates_first_then_each_article_in_its_own_order():
+    a = event_date("ngày 20-10", OCT21)
+    week = event_date("tuần trước", OCT21)
+    feb13, feb12 = event_date("Ngày 13-2", None), event_date("ngày 12-2", None)
+    keys = {"oct20": sort_key(a), "week": sort_key(week), "feb13": sort_key(feb13, "002", 5), "feb12": sort_key(feb12, "002", 7)}
+    assert sorted(keys, key=keys.get) == ["week", "oct20", "feb12", "feb13"]
+
+
+@pytest.mark.parametrize(
+    "question, shape",
+    [
+        ("What contacts between Russian and US officials do the articles report, in order?", "timeline"),
+        ("What happened between Russia and the US in 2025?", "timeline"),
+        ("List the phone calls between the two sides", "list"),
+        ("What did Lavrov say about Budapest?", "list"),
+        ("Which meetings are planned?", "list"),
+        ("Liệt kê các cuộc điện đàm giữa hai bên", "list"),
+        ("Những chủ đề nào được thảo luận tại Moscow?", "list"),
+        ("Diễn biến quan hệ Nga - Mỹ theo thứ tự thời gian?", "timeline"),
+        ("Who proposed Budapest?", "one"),
+        ("What timeline for peace negotiations did Trump express?", "one"),  # the word, not the shape
+        ("Các quan chức Nga và Mỹ dự kiến hội nghị thượng đỉnh sẽ diễn ra trong khoảng thời gian nào?", "one"),
+        ("Ông Tillerson và ông Lavrov hội đàm ở Moscow trong bao lâu?", "one"),
+    ],
+)
+def test_question_shape(question, shape):
+    assert analyse(question).shape == shape
+
+
+@pytest.mark.parametrize(
+    "question, vietnamese, kinds",
+    [
+        ("What contacts between Russian and US officials do the articles report, in order?", False, ["contact"]),
+        ("List the phone calls between the two sides", False, ["call"]),
+        ("Which meetings are planned?", False, ["meeting"]),
+        ("Liệt kê các cuộc điện đàm giữa hai bên", True, ["call"]),
+        ("What were the main topics of the talks between Lavrov and Tillerson?", False, []),  # topics, not talks
+        ("Rubio đã phát biểu những gì về hội nghị thượng đỉnh?", True, []),
+        ("What did Lavrov say about Budapest?", False, []),
+    ],
+)
+def test_the_kind_of_event_a_list_question_lists(question, vietnamese, kinds):
+    assert listing.focus(question, vietnamese) == kinds
+
+
+@pytest.mark.parametrize(
+    "line, kinds, plans, states",
+    [
+        ("Ngày 20-10, Ngoại trưởng Nga Sergey Lavrov đã có cuộc điện đàm với Ngoại trưởng Mỹ Marco Rubio", ["call"], False, True),
+        ("Ngày 20-10, Ngoại trưởng Nga Sergey Lavrov đã có cuộc điện đàm với Ngoại trưởng Mỹ Marco Rubio", ["meeting"], False, False),
+        ("Nhà Trắng chưa liên lạc với Moscow về vấn đề sắp xếp", ["contact"], False, False),  # denied
+        ("ông Lavrov và ông Rubio có thể sẽ gặp trực tiếp trong tuần này", ["meeting"], False, False),  # only planned
+        ("ông Lavrov và ông Rubio có thể sẽ gặp trực tiếp trong tuần này", ["meeting"], True, True),  # plans asked for
+        ("Hãng tin này lưu ý rằng, cuộc gọi sẽ là một sự thay đổi đáng kể", ["call"], False, False),  # a call to come
+        ("Giá vàng trong nước ổn định.", ["contact"], False, False),
+    ],
+)
+def test_a_line_states_an_event_of_the_kind_asked(line, kinds, plans, states):
+    assert listing.states_event(line, kinds, plans) is states
+
+
+def test_foreign_names_catch_what_the_line_does_not_say():
+    line = "Ngoại trưởng Mỹ đến Moscow vào ngày hôm qua 11/4."
+    assert listing.foreign_names("U.S. Secretary of State Mike Pompeo arrived in Moscow.", line, "Who came?") == ["Mike", "Pompeo"]
+    assert listing.foreign_names("The US Secretary of State arrived in Moscow on Thursday.", line, "Who came?") == ["Thursday"]
+    assert listing.foreign_names("The US Secretary of State arrived in Moscow.", line, "Who came?") == []
+
+
+# ---------------------------------------------------------------- the list step, scripted
+
+
+CALL_LINES = ("Ngày 20-10", "tuần trước có cuộc nói chuyện", "Cuộc điện đàm ngày 12-2", "hôm 20/10")
+
+
+def scripted(messages) -> str:
+    """Yes for the lines that report a call; an item is the line's first words."""
+    system, user = messages[0]["content"], messages[-1]["content"]
+    if system == listing.JUDGE_SYSTEM:
+        return "Yes" if any(s in user for s in CALL_LINES) else "No"
+    if system == listing.ITEM_SYSTEM:
+        return "NOT A COPY"  # fails the check: the item quotes its line instead
+    return "NOT FOUND"
+
+
+def test_a_timeline_lists_dated_cited_items_in_date_order(hash_index):
+    p = make_pipeline(hash_index, scripted)
+    ans = p.ask("Liệt kê các cuộc điện đàm giữa lãnh đạo Nga và Mỹ theo thứ tự thời gian")
+    assert ans.shape == "timeline" and ans.items and not ans.refused
+    cited = [(c.file[:3], c.line_start) for it in ans.items for c in it.citations]
+    assert ("001", 5) in cited
+    for item in ans.items:  # every item quotes a line it cites
+        assert item.quoted and any(item.text.rstrip(" …") in c.quote for c in item.citations)
+    resolved = [it.date.day for it in ans.items if it.date and it.date.resolved]
+    assert resolved == sorted(resolved)
+    firsts = [i for i, it in enumerate(ans.items) if not (it.date and it.date.resolved)]
+    assert all(i >= len(resolved) for i in firsts)  # the unresolved come last
+    # the answer text: a lead line, one numbered line an item, each with its markers
+    lines = ans.answer.split("\n")
+    assert len(lines) == len(ans.items) + 1 and all(f"[{c.number}]" in ans.answer for c in ans.citations)
+
+
+def test_two_reports_of_one_day_merge_keeping_both_citations(hash_index, monkeypatch):
+    monkeypatch.setattr(listing, "SAME_EVENT", -1.0)  # the hashing embedder's cosines are not gemma's: any two lines of a day
+    p = make_pipeline(hash_index, scripted)
+    ans = p.ask("Liệt kê các cuộc điện đàm giữa ông Lavrov và ông Rubio theo thứ tự thời gian")
+    oct20 = [it for it in ans.items if it.date and it.date.iso == "2025-10-20"]
+    assert len(oct20) == 1
+    assert {c.file[:3] for c in oct20[0].citations} == {"000", "001"}  # 001:5 "Ngày 20-10" and 000:7 "hôm 20/10"
+
+
+def test_no_line_of_the_kind_refuses(hash_index):
+    p = make_pipeline(hash_index, lambda m: "No" if m[0]["content"] == listing.JUDGE_SYSTEM else "NOT FOUND")
+    ans = p.ask("Liệt kê các cuộc điện đàm giữa hai bên")
+    assert not ans.items and (ans.refused or ans.reason == "quoted")
+
+
+def test_list_json_and_markdown_write_out_every_citation(hash_index):
+    p = make_pipeline(hash_index, scripted)
+    ans = p.ask("Liệt kê các cuộc điện đàm giữa lãnh đạo Nga và Mỹ theo thứ tự thời gian")
+    d = json.loads(json.dumps(ans.to_dict(), ensure_ascii=False))
+    assert d["shape"] == "timeline" and len(d["items"]) == len(ans.items)
+    assert all(set(it) == {"text", "date", "date_text", "citations"} and it["citations"] for it in d["items"])
+    md = markdown(ans)
+    for c in ans.citations:
+        assert f"[{c.ref}]" in md
+    assert "\n\n1. " in md  # a Markdown list needs the blank line before it
+
+
+# ---------------------------------------------------------------- the scorer
+
+
+class _Date:
+    def __init__(self, iso):
+        self.iso = iso
+
+
+class _Cit:
+    def __init__(self, file, line):
+        self.file, self.line_start, self.line_end = file, line, line
+
+
+class _Item:
+    def __init__(self, lines, iso=None):
+        self.citations = [_Cit(f, n) for f, n in lines]
+        self.date = _Date(iso) if iso else None
+
+
+class _Ans:
+    def __init__(self, items):
+        self.items = items
+        self.citations = [c for it in items for c in it.citations]
+        self.refused = not items
+        self.shape = "timeline"
+        self.answer = ""
+        self.timings_ms = {"total": 1.0}
+
+
+GOLD = {
+    "id": "t",
+    "question": "q",
+    "shape": "timeline",
+    "items": [
+        {"what": "a", "lines": [{"file": "f", "line_start": 1, "line_end": 1}], "date": "2025-01-01"},
+        {"what": "b", "lines": [{"file": "f", "line_start": 5, "line_end": 5}, {"file": "g", "line_start": 2, "line_end": 2}], "date": "2025-02-01"},
+        {"what": "c", "lines": [{"file": "f", "line_start": 9, "line_end": 9}], "date": None},
+    ],
+}
+
+
+@pytest.mark.parametrize(
+    "items, precision, recall, order, dates",
+    [
+        ([_Item([("f", 1)], "2025-01-01"), _Item([("g", 2)], "2025-02-01")], 1.0, 2 / 3, 1.0, 2),
+        ([_Item([("g", 2)], "2025-02-01"), _Item([("f", 1)], "2025-01-01")], 1.0, 2 / 3, 0.0, 2),  # out of order
+        ([_Item([("f", 1)]), _Item([("f", 3)])], 0.5, 1 / 3, None, 0),  # an item no gold line backs; no date
+        ([], None, 0.0, None, 0),  # a refusal
+    ],
+)
+def test_list_scorer(items, precision, recall, order, dates):
+    r = list_eval.score(GOLD, _Ans(items))
+    assert r["precision"] == precision and r["recall"] == pytest.approx(recall) and r["order"] == order and r["dates_right"] == dates
+
+
+@pytest.mark.parametrize(
+    "sentence, line, kept",
+    [
+        ("Lavrov and Rubio met to set the date.", "ông Lavrov và ông Rubio - những người dự kiến sẽ ấn định thời điểm", False),
+        ("Lavrov and Rubio are expected to set the date.", "ông Lavrov và ông Rubio - những người dự kiến sẽ ấn định thời điểm", True),
+        ("The White House contacted Moscow.", "Nhà Trắng chưa liên lạc với Moscow", False),
+        ("The White House has not contacted Moscow yet.", "Nhà Trắng chưa liên lạc với Moscow", True),
+        ("Lavrov called Rubio.", "Ngày 20-10, Ngoại trưởng Nga Sergey Lavrov đã có cuộc điện đàm với Ngoại trưởng Mỹ Marco Rubio", True),
+    ],
+)
+def test_an_english_item_keeps_its_lines_negation_and_plans(sentence, line, kept):
+    assert listing.mood_kept(sentence, line) is kept
+
+
+def test_a_span_of_weeks_is_not_next_week():
+    assert event_date("hội nghị thượng đỉnh có khả năng sẽ diễn ra trong vòng hai tuần tới.", OCT21) is None

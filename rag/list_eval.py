@@ -147,9 +147,11 @@ def markdown(records: Sequence[dict], summ: dict, title: str) -> str:
     lines = [
         f"# {title}",
         "",
-        f"{summ['questions']} questions; item precision {f(summ['item_precision'])}, item recall {f(summ['item_recall'])}, "
-        f"order {f(summ['order'])} ({summ['order_pairs']} pairs), dates right {f(summ['dates_right'])} ({summ['dates_checked']}), "
-        f"answered as a list {summ['detected_as_list']}, median {summ['p50_ms'] / 1000 if summ['p50_ms'] else 0:.1f} s",
+        (
+            f"{summ['questions']} questions; item precision {f(summ['item_precision'])}, item recall {f(summ['item_recall'])}, "
+            f"order {f(summ['order'])} ({summ['order_pairs']} pairs), dates right {f(summ['dates_right'])} ({summ['dates_checked']}), "
+            f"answered as a list {summ['detected_as_list']}, median {summ['p50_ms'] / 1000 if summ['p50_ms'] else 0:.1f} s"
+        ),
         "",
         "| id | lang | shape (answered) | items | right | precision | recall | order | dates | s |",
         "|---|---|---|---|---|---|---|---|---|---|",

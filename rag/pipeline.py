@@ -590,13 +590,24 @@ class Pipeline:
         merged with duplicates, ordered. None when no line states an event of the kind asked for."""
         from rag import listing
         from rag.dates import sort_key
-        from rag.prompt import _sanitize
 
         question, vi = asked.text, asked.vietnamese
         hits = self.retrieve(question, history, k=listing.POOL, index=index).hits
         names = cite.question_names(question, index.keyword.names)
         kinds = listing.focus(question, vi)
         plans = listing.plans_asked(question)
+        # The kind's own words ("điện đàm", "hội đàm", "gặp") as a second, keyword ranking: an
+        # English question shares no word with the lines, and its meaning alone ranked a line
+        # reporting a call 43rd of 76.
+        words = listing.kind_words(kinds, names)
+        by_words = search(index, self.embedder, words, k=listing.POOL, mode="keyword").hits
+        score: dict[int, float] = {}
+        by_id = {h.chunk_id: h for h in by_words}
+        by_id.update({h.chunk_id: h for h in hits})
+        for ranked in (hits, by_words):
+            for r, h in enumerate(ranked):
+                score[h.chunk_id] = score.get(h.chunk_id, 0.0) + 1.0 / (RRF_K + r + 1)
+        hits = [by_id[i] for i in sorted(score, key=lambda i: -score[i])]
         pool = []
         for h in hits:
             doc = index.docs.get(h.file)
@@ -608,48 +619,51 @@ class Pipeline:
                 continue
             pool.append(h)
         check = listing.check_for(kinds, plans)
-        if check:  # the model answers the kind's yes-no question about each line on its own
-            kept = []
-            for h in pool[: listing.MAX_JUDGED]:
-                if cancel is not None and cancel.is_set():
-                    answer.cancelled = True
-                    return finish("cancelled")
-                ask = [{"role": "system", "content": listing.JUDGE_SYSTEM}, {"role": "user", "content": listing.judge_prompt(" ".join(_sanitize(h.text).split()), check)}]
-                with self._lock:
-                    self._warm(listing.JUDGE_SYSTEM)
-                    p_yes = self.generator.yes_no(ask) if hasattr(self.generator, "yes_no") else 1.0
-                if p_yes >= listing.MIN_YES:
-                    kept.append(h)
-            pool = kept
-        items = self._events(pool, index)
-        if not items:
-            return None
-        answer.sources, answer.evidence = hits[: self.settings.top_k], [ev for item in items for ev in item.sources]
-        for item in items:
+        items: list[listing.Item] = []
+        for rank, h in enumerate(pool[: listing.MAX_JUDGED], 1):
             if cancel is not None and cancel.is_set():
                 answer.cancelled = True
                 return finish("cancelled")
-            ev = item.sources[0]
+            ev, when = self._line(h, rank, index)
+            # the model answers the kind's yes-no question about this line alone
+            ask = [{"role": "system", "content": listing.JUDGE_SYSTEM}, {"role": "user", "content": listing.judge_prompt(trim(ev.text, question, listing.JUDGED_CHARS), check)}]
+            with self._lock:
+                self._warm(listing.JUDGE_SYSTEM)
+                p_yes = self.generator.yes_no(ask) if hasattr(self.generator, "yes_no") else 1.0
+            if p_yes < listing.MIN_YES:
+                continue
+            same = next((it for it in items if any(self._same_event(o, self._date_of(o, index), ev, when, index) for o in it.sources)), None)
+            if same is not None:  # another report of an item's event: one more citation for it
+                same.sources.append(ev)
+                if when is not None and when.resolved and not (same.date and same.date.resolved):
+                    same.date = when
+                continue
+            if len(items) >= listing.MAX_ITEMS:
+                continue
+            item = listing.Item("", when, [ev])
+            items.append(item)
             if not answer.timings_ms["first_token"]:
                 answer.timings_ms["first_token"] = (time.perf_counter() - t0) * 1000
             if vi:  # the line's own words: the small model's Vietnamese restatements changed titles ("Tổng thống Lavrov")
                 item.text, item.quoted = listing.clause(ev.text), True
-                if on_token:
-                    on_token(f"· {item.text}\n")
-                continue
-            ask = [{"role": "system", "content": listing.ITEM_SYSTEM}, {"role": "user", "content": listing.item_prompt(ev.text, vi)}]
-            said, cancelled = self.generate(ask, None, cancel, max_tokens=listing.ITEM_TOKENS)
-            said = " ".join(said.split()).strip()
-            if cancelled:
-                answer.cancelled = True
-                return finish("cancelled")
-            whole = said.endswith((".", "!", "”", '"'))  # cut off at ITEM_TOKENS: not a sentence
-            if said and whole and listing.mood_kept(said, ev.text) and not listing.foreign_names(said, ev.text, question) and self._check(f"{said.rstrip('.')} [1].", [ev], question, None, index).citations:
-                item.text = said
             else:
-                item.text, item.quoted = listing.clause(ev.text), True
+                english = [{"role": "system", "content": listing.ITEM_SYSTEM}, {"role": "user", "content": listing.item_prompt(ev.text, vi)}]
+                said, cancelled = self.generate(english, None, cancel, max_tokens=listing.ITEM_TOKENS)
+                if cancelled:
+                    answer.cancelled = True
+                    return finish("cancelled")
+                said = " ".join(said.split()).strip()
+                whole = said.endswith((".", "!", "”", '"'))  # cut off at ITEM_TOKENS: not a sentence
+                checks = whole and listing.mood_kept(said, ev.text) and not listing.foreign_names(said, ev.text, question)
+                if checks and self._check(f"{said.rstrip('.')} [1].", [ev], question, None, index).citations:
+                    item.text = said
+                else:
+                    item.text, item.quoted = listing.clause(ev.text), True
             if on_token:
-                on_token(f"· {item.text}\n")
+                on_token(f"· {listing.shown_date(item.date, vi)} — {item.text}\n")
+        if not items:
+            return None
+        answer.sources, answer.evidence = hits[: self.settings.top_k], [ev for item in items for ev in item.sources]
         if asked.shape == "timeline":
             items.sort(key=lambda it: (sort_key(it.date, it.sources[0].file, min(ev.start_line for ev in it.sources)), it.sources[0].rank))
         number = 0
@@ -664,45 +678,32 @@ class Pipeline:
         return finish()
 
     @staticmethod
-    def _events(pool: list[Hit], index: LoadedIndex) -> list:
-        """The pool's lines grouped into items, one an event: two lines report one event when they
-        carry the same resolved day and are close in meaning, or are undated lines of one article
-        very close in meaning (and so on, transitively). An item is dated by its best-ranked dated
-        line; items keep the rank of their best line; at most MAX_ITEMS."""
+    def _line(h: Hit, rank: int, index: LoadedIndex):
+        """A list candidate as evidence, with the date its line gives (rag/dates.py)."""
         from rag.dates import article_day, event_date
-        from rag.listing import MAX_ITEMS, SAME_ARTICLE_EVENT, SAME_EVENT, Item
         from rag.prompt import _sanitize
 
-        lines = []
-        for rank, h in enumerate(pool, 1):
-            doc = index.docs.get(h.file)
-            text = " ".join(_sanitize(h.text).split())
-            ev = Evidence(1, h.file, h.start_line, h.end_line, text, doc.title if doc else "", doc.date if doc else "", h.chunk_id, rank)
-            lines.append((ev, event_date(h.text, article_day(doc.date if doc else ""))))
-        group = list(range(len(lines)))
+        doc = index.docs.get(h.file)
+        text = " ".join(_sanitize(h.text).split())
+        ev = Evidence(1, h.file, h.start_line, h.end_line, text, doc.title if doc else "", doc.date if doc else "", h.chunk_id, rank)
+        return ev, event_date(h.text, article_day(doc.date if doc else ""))
 
-        def root(i: int) -> int:
-            while group[i] != i:
-                i = group[i]
-            return i
+    @staticmethod
+    def _date_of(ev: Evidence, index: LoadedIndex):
+        from rag.dates import article_day, event_date
 
-        for i, (a, da) in enumerate(lines):
-            for j in range(i + 1, len(lines)):
-                b, db = lines[j]
-                cos = float(index.vectors[a.chunk_id] @ index.vectors[b.chunk_id])
-                if da and db and da.resolved and db.resolved:
-                    same = da.precision == db.precision == "day" and da.day == db.day and cos >= SAME_EVENT
-                else:
-                    same = a.file == b.file and cos >= SAME_ARTICLE_EVENT and not (da and db and da.resolved and db.resolved)
-                if same:
-                    group[root(j)] = root(i)
-        items: dict[int, Item] = {}
-        for i, (ev, when) in enumerate(lines):
-            item = items.setdefault(root(i), Item("", None, []))
-            item.sources.append(ev)
-            if item.date is None or (not item.date.resolved and when is not None and when.resolved):
-                item.date = when
-        return list(items.values())[:MAX_ITEMS]
+        return event_date(ev.text, article_day(ev.date))
+
+    @staticmethod
+    def _same_event(a: Evidence, da, b: Evidence, db, index: LoadedIndex) -> bool:
+        """Two lines report one event: the same resolved day and close in meaning, or (not both
+        dated) lines of one article very close in meaning (rag/listing.py SAME_EVENT)."""
+        from rag.listing import SAME_ARTICLE_EVENT, SAME_EVENT
+
+        cos = float(index.vectors[a.chunk_id] @ index.vectors[b.chunk_id])
+        if da is not None and db is not None and da.resolved and db.resolved:
+            return da.precision == db.precision == "day" and da.day == db.day and cos >= SAME_EVENT
+        return a.file == b.file and cos >= SAME_ARTICLE_EVENT
 
     def _partial(self, answer: Answer, chosen: Evidence, vi: bool, finish, index: LoadedIndex) -> Answer:
         """A who-question about an act ("Who proposed Budapest?") whose best line does not state the

@@ -40,18 +40,31 @@ _PLURALS = (
 )
 _SHAPES = {
     False: [
-        ("timeline", r"\b(in (chronological |what |the right )?order|chronolog\w*|(a|the) timeline of|sequence of events|"
-                     r"what happened (between|in|during|since|after|before|at|on)|order of events)\b"),
-        ("list", rf"^(list|name|enumerate)\b|\b(what|which) (\w+ ){{0,3}}({_PLURALS})\b|\bwhat (did|does|has|have) .+ (say|said|tell|told) (\w+ )?(about|on)\b|"
-                 r"\bwhat else\b|\ball (the )?(\w+ )?({_PLURALS})\b".replace("{_PLURALS}", _PLURALS)),
+        (
+            "timeline",
+            (r"\b(in (chronological |what |the right )?order|chronolog\w*|(a|the) timeline of|sequence of events|"
+            r"what happened (between|in|during|since|after|before|at|on)|order of events)\b"),
+        ),
+        (
+            "list",
+            (rf"^(list|name|enumerate)\b|\b(what|which) (\w+ ){{0,3}}({_PLURALS})\b|"
+            r"\bwhat (did|does|has|have) .+ (say|said|tell|told) (\w+ )?(about|on)\b|"
+            rf"\bwhat else\b|\ball (the )?(\w+ )?({_PLURALS})\b"),
+        ),
     ],
     True: [
-        ("timeline", r"\b(theo thu tu|theo trinh tu|dien bien|dong thoi gian|trinh tu thoi gian|lan luot|theo thoi gian|"
-                     r"(nhung|cac) (gi|su kien|viec) (nao )?da (xay ra|dien ra))\b"),
-        ("list", r"\b(liet ke|ke ten|ke ra|neu cac|neu nhung)\b|"
-                 r"\b(nhung|cac) (cuoc|lan|su kien|chu de|van de|quan chuc|nuoc|quoc gia|buoc|phat bieu|tuyen bo|dieu kien|"
-                 r"ly do|de xuat|ke hoach|noi dung|nguoi|hoi nghi|cuoc goi|thoa thuan|chuyen tham|y kien)( \w+){0,3} (nao|gi)\b|"
-                 r"\bnoi (nhung )?gi ve\b|\b(nhung|cac) (dieu|gi)( gi| nao)?\b"),
+        (
+            "timeline",
+            (r"\b(theo thu tu|theo trinh tu|dien bien|dong thoi gian|trinh tu thoi gian|lan luot|theo thoi gian|"
+            r"(nhung|cac) (gi|su kien|viec) (nao )?da (xay ra|dien ra))\b"),
+        ),
+        (
+            "list",
+            (r"\b(liet ke|ke ten|ke ra|neu cac|neu nhung)\b|"
+            r"\b(nhung|cac) (cuoc|lan|su kien|chu de|van de|quan chuc|nuoc|quoc gia|buoc|phat bieu|tuyen bo|dieu kien|"
+            r"ly do|de xuat|ke hoach|noi dung|nguoi|hoi nghi|cuoc goi|thoa thuan|chuyen tham|y kien)( \w+){0,3} (nao|gi)\b|"
+            r"\bnoi (nhung )?gi ve\b|\b(nhung|cac) (dieu|gi)( gi| nao)?\b"),
+        ),
     ],
 }
 _SHAPES_RE = {vi: [(k, re.compile(p)) for k, p in rows] for vi, rows in _SHAPES.items()}

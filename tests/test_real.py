@@ -106,3 +106,24 @@ def test_a_banned_character_is_never_generated(pipeline):
     assert "?" in "".join(gen.stream(msgs, 24))
     banned = "".join(gen.stream(msgs, 24, ban=NO_QUESTION))
     assert banned.strip() and "?" not in banned
+
+
+def test_a_timeline_of_contacts_is_dated_cited_and_in_order(pipeline):
+    """The list issue's own question: every item cites a line that reports a call or meeting (its
+    quote is the line), the 20 October call is dated from the article's date line, and resolved
+    dates come in calendar order before the unresolved."""
+    a = pipeline.ask("What contacts between Russian and US officials do the articles report, in order?")
+    assert a.shape == "timeline" and len(a.items) >= 3, a.to_dict()
+    for item in a.items:
+        assert item.citations and all(c.quote in "\n".join(pipeline.index.docs[c.file].lines) for c in item.citations)
+    cited = {(c.file, c.line_start) for c in a.citations}
+    assert ("001_f9b850b45a61ace5.txt", 5) in cited  # "Ngày 20-10, ... điện đàm"
+    oct20 = next(it for it in a.items if ("001_f9b850b45a61ace5.txt", 5) in {(c.file, c.line_start) for c in it.citations})
+    assert oct20.date is not None and oct20.date.iso == "2025-10-20"
+    keys = [it.date.day for it in a.items if it.date and it.date.resolved]
+    assert keys == sorted(keys)
+    seen_unresolved = False
+    for it in a.items:
+        resolved = bool(it.date and it.date.resolved)
+        assert not (seen_unresolved and resolved), "a resolved date after an unresolved one"
+        seen_unresolved |= not resolved

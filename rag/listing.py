@@ -12,9 +12,12 @@ by a list of items, each taken from one line that states it, each cited:
      (`CHECKS`: "does this line say that a call, meeting or talks actually took place?"), and the
      line stays when its Yes is likely enough (`MIN_YES`). A list question of no kind ("which topics ...") is
      answered like any question, from its best line (rag/pipeline.py);
-  3. an item is its line's own words (the first sentence), quoted; for an English question the
-     model writes it as one short English sentence, kept only when it is whole, brings in no
-     name or date the line lacks (`foreign_names`) and passes the citation check against its line;
+  3. an item is its line's own words (its first sentence), quoted, in either language. Asked to
+     restate each line in one short English sentence, the model changed the act or the subject
+     of 4 of 8 items on the contacts question ("Lavrov met Rubio" for a phone call; "Rubio and
+     Putin agreed ..." for what Rubio said both capitals agree on), and the citation check, a
+     name check, a date check and a check of the kind of event caught only some: an item is
+     the line's words, or it is not an item;
   4. each item's date is read from its line by our code (rag/dates.py), against the article's
      date line; a date that cannot be resolved is shown as written, marked so;
   5. items that report one event (same day, or same article, lines close in meaning) merge,
@@ -28,7 +31,7 @@ them in the order shown. Asked the fixed Vietnamese question of the kind, true l
 to 0.96 and false ones 0.82 to 0.93 (13 of 14 below 0.91); the same question in English
 separated less (0.72 to 0.88 against 0.44 to 0.81).
 
-Nothing an item says comes from anywhere but its line.
+Nothing an item says comes from anywhere but its line: the model only answers yes or no.
 """
 
 from __future__ import annotations
@@ -55,11 +58,6 @@ CHECKS = {
 MIN_YES = 0.91  # p(Yes) a line needs to stay an item (see the module docstring)
 MAX_JUDGED = 24  # candidate lines the model is asked about (about 0.8 s each on 2 cores)
 JUDGED_CHARS = 320  # a longer line is shown to the judge as its window closest to the question
-
-ITEM_SYSTEM = (
-    "You restate one line from a Vietnamese news article as one short sentence: who did what, "
-    "as the line says it. Keep names and numbers exactly. Leave out the date. Reply with the sentence only."
-)
 
 # Kinds of event a list question may ask for: (words in an English question, words in a
 # Vietnamese question, words that state such an event in a Vietnamese line). Folded (no diacritics).
@@ -98,7 +96,6 @@ _PLANNED = re.compile(
 _PLANNED_AFTER = re.compile(r"^\s*(\w+\s+)?(se|du kien|sap)\b")  # "cuộc gọi sẽ là ...": a call still to come
 _CAPTION = re.compile(r"\bẢnh\s*:|^\s*(Nguồn|Theo|Tác giả)\b", re.IGNORECASE)
 POOL = 60  # lines retrieval hands to the list step (filtered by words before any is judged)
-ITEM_TOKENS = 40  # an English item sentence longer than this is cut, and the line is quoted instead
 MAX_ITEMS = 8
 SAME_EVENT = 0.6  # cosine between two lines of one day that report one event
 SAME_ARTICLE_EVENT = 0.8  # cosine between two undated lines of one article that report one event
@@ -165,60 +162,11 @@ LEAD = {
 }
 UNDATED = {True: "không ghi ngày", False: "no date given"}
 
-# Capitalised English words an item may use though its Vietnamese line spells them otherwise
-# ("Nga" is Russia): countries, institutions and titles of the news. Any other capitalised word of an
-# English item must be in its line or the question; "Mike Pompeo" for a line that names Tillerson is not.
-ENGLISH_COMMON = frozenset(
-    ["russia", "russian", "russians", "us", "u.s.", "usa", "america", "american", "americans", "united", "states", "kremlin", "white", "house", "state", "department", "foreign", "ministry", "minister", "ministers", "secretary", "president", "presidents", "prime", "vice", "spokesman", "spokeswoman", "spokesperson", "press", "aide", "assistant", "adviser", "advisor", "ambassador", "officials", "official", "government", "administration", "the", "a", "an", "on", "in", "at", "after", "before", "during", "and", "but", "he", "she", "they", "it", "its", "his", "her", "their", "this", "that", "these", "those", "both", "mr", "mrs", "ms", "dr", "european", "europe", "eu", "nato", "un", "china", "chinese", "vietnam", "vietnamese", "hanoi", "u.s", "ukraine", "ukrainian", "kyiv", "kiev", "syria", "syrian", "hungary", "hungarian", "japan", "japanese", "germany", "german", "france", "french", "britain", "british", "uk", "korea", "north", "south", "korean", "israel", "iran", "turkey", "saudi", "arabia", "g20", "soviet", "union"]
-)
-# Dates are written by our code beside each item (rag/dates.py), never by the model.
-_CALENDAR = frozenset(
-    ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
-)
-
-
-def foreign_names(sentence: str, line: str, question: str) -> list[str]:
-    """Capitalised words of an English item found neither in its line, nor in the question, nor in
-    ENGLISH_COMMON: names the model brought in."""
-    seen = fold(line + " " + question)
-    out = []
-    words = [w.strip(".'-") for w in re.findall(r"[A-Za-zÀ-ỹĐđ][\w.'-]*", sentence)]
-    for i, bare in enumerate(words):
-        low = fold(bare)
-        if low in _CALENDAR:
-            out.append(bare)
-            continue
-        if not bare[:1].isupper() or low in ENGLISH_COMMON or re.search(rf"\b{re.escape(low)}\b", seen):
-            continue
-        if i == 0 and not (i + 1 < len(words) and words[1][:1].isupper()):
-            continue  # a sentence's first word is capitalised whatever it is, unless it starts a name
-        out.append(bare)
-    return out
-
-
-_VI_MOOD = {
-    "negation": (r"\b(khong|chua|chang|tu choi)\b", r"\b(not|no|never|none|nothing|yet|refused|declined|denied)\b|n't\b"),
-    "plan": (r"\b(se|du kien|co the|ke hoach|chuan bi|sap|hy vong|muon|san sang)\b", r"\b(will|would|may|might|could|can|plans?|planned|planning|expected|expects?|preparing|prepared|ready|hopes?|wants?|upcoming|possible|possibly|intends?|to be)\b"),
-}
-
-
-def mood_kept(sentence: str, line: str) -> bool:
-    """An English item keeps its line's negation and its future or planned mood: "Lavrov and
-    Rubio met" for "dự kiến sẽ gặp" (are expected to meet) says what the line does not."""
-    folded, low = fold(line), sentence.lower()
-    return all(not re.search(vi, folded) or re.search(en, low) for vi, en in _VI_MOOD.values())
-
-
-def item_prompt(line: str, vietnamese: bool) -> str:
-    return f"Line: <<<{line}>>>\nWrite the sentence in {'Vietnamese' if vietnamese else 'English'}."
-
-
 @dataclass(slots=True)
 class Item:
-    text: str  # one short statement, checked against its line(s), or the line's own words quoted
+    text: str  # the words of its (first) line that state it
     date: EventDate | None
     sources: list = field(default_factory=list)  # rag.prompt.Evidence, best first
-    quoted: bool = False  # the text is the line's own words
     citations: list = field(default_factory=list)  # rag.cite.Citation, numbered in the answer
 
     def to_dict(self) -> dict:
@@ -251,7 +199,7 @@ def render(items: list[Item], shape: str, vietnamese: bool) -> str:
     """The answer text: a lead line, then one numbered item a line, each ending in its [n] markers."""
     out = [LEAD[(shape, vietnamese)]]
     for i, item in enumerate(items, 1):
-        text = f"«{item.text}»" if item.quoted else item.text.rstrip(" .")
+        text = f"«{item.text}»"
         marks = " ".join(f"[{c.number}]" for c in item.citations)
         out.append(f"{i}. {shown_date(item.date, vietnamese)} — {text} {marks}")
     return "\n".join(out)

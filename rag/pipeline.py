@@ -585,9 +585,9 @@ class Pipeline:
         return finish()
 
     def _list(self, answer: Answer, asked: Question, history, on_token, cancel, finish, index: LoadedIndex, t0: float) -> Answer | None:
-        """A list or timeline answer (rag/listing.py): the lines that state what is asked for, each
-        quoted (or, for an English question, restated by the model and checked), dated by our code,
-        merged with duplicates, ordered. None when no line states an event of the kind asked for."""
+        """A list or timeline answer (rag/listing.py): the lines that state an event of the kind
+        asked for, each quoted, dated by our code, merged with other reports of its event, ordered.
+        None when no line states such an event."""
         from rag import listing
         from rag.dates import sort_key
 
@@ -644,21 +644,7 @@ class Pipeline:
             items.append(item)
             if not answer.timings_ms["first_token"]:
                 answer.timings_ms["first_token"] = (time.perf_counter() - t0) * 1000
-            if vi:  # the line's own words: the small model's Vietnamese restatements changed titles ("Tổng thống Lavrov")
-                item.text, item.quoted = listing.clause(ev.text), True
-            else:
-                english = [{"role": "system", "content": listing.ITEM_SYSTEM}, {"role": "user", "content": listing.item_prompt(ev.text, vi)}]
-                said, cancelled = self.generate(english, None, cancel, max_tokens=listing.ITEM_TOKENS)
-                if cancelled:
-                    answer.cancelled = True
-                    return finish("cancelled")
-                said = " ".join(said.split()).strip()
-                whole = said.endswith((".", "!", "”", '"'))  # cut off at ITEM_TOKENS: not a sentence
-                checks = whole and listing.mood_kept(said, ev.text) and not listing.foreign_names(said, ev.text, question)
-                if checks and self._check(f"{said.rstrip('.')} [1].", [ev], question, None, index).citations:
-                    item.text = said
-                else:
-                    item.text, item.quoted = listing.clause(ev.text), True
+            item.text = listing.clause(ev.text)  # the line's own words (rag/listing.py, step 3)
             if on_token:
                 on_token(f"· {listing.shown_date(item.date, vi)} — {item.text}\n")
         if not items:

@@ -116,13 +116,6 @@ def test_a_line_states_an_event_of_the_kind_asked(line, kinds, plans, states):
     assert listing.states_event(line, kinds, plans) is states
 
 
-def test_foreign_names_catch_what_the_line_does_not_say():
-    line = "Ngoại trưởng Mỹ đến Moscow vào ngày hôm qua 11/4."
-    assert listing.foreign_names("U.S. Secretary of State Mike Pompeo arrived in Moscow.", line, "Who came?") == ["Mike", "Pompeo"]
-    assert listing.foreign_names("The US Secretary of State arrived in Moscow on Thursday.", line, "Who came?") == ["Thursday"]
-    assert listing.foreign_names("The US Secretary of State arrived in Moscow.", line, "Who came?") == []
-
-
 # ---------------------------------------------------------------- the list step, scripted
 
 
@@ -134,8 +127,6 @@ def scripted(messages) -> str:
     system, user = messages[0]["content"], messages[-1]["content"]
     if system == listing.JUDGE_SYSTEM:
         return "Yes" if any(s in user for s in CALL_LINES) else "No"
-    if system == listing.ITEM_SYSTEM:
-        return "NOT A COPY"  # fails the check: the item quotes its line instead
     return "NOT FOUND"
 
 
@@ -146,7 +137,7 @@ def test_a_timeline_lists_dated_cited_items_in_date_order(hash_index):
     cited = [(c.file[:3], c.line_start) for it in ans.items for c in it.citations]
     assert ("001", 5) in cited
     for item in ans.items:  # every item quotes a line it cites
-        assert item.quoted and any(item.text.rstrip(" …") in c.quote for c in item.citations)
+        assert any(item.text.rstrip(" …") in c.quote for c in item.citations)
     resolved = [it.date.day for it in ans.items if it.date and it.date.resolved]
     assert resolved == sorted(resolved)
     firsts = [i for i, it in enumerate(ans.items) if not (it.date and it.date.resolved)]
@@ -236,20 +227,6 @@ GOLD = {
 def test_list_scorer(items, precision, recall, order, dates):
     r = list_eval.score(GOLD, _Ans(items))
     assert r["precision"] == precision and r["recall"] == pytest.approx(recall) and r["order"] == order and r["dates_right"] == dates
-
-
-@pytest.mark.parametrize(
-    "sentence, line, kept",
-    [
-        ("Lavrov and Rubio met to set the date.", "ông Lavrov và ông Rubio - những người dự kiến sẽ ấn định thời điểm", False),
-        ("Lavrov and Rubio are expected to set the date.", "ông Lavrov và ông Rubio - những người dự kiến sẽ ấn định thời điểm", True),
-        ("The White House contacted Moscow.", "Nhà Trắng chưa liên lạc với Moscow", False),
-        ("The White House has not contacted Moscow yet.", "Nhà Trắng chưa liên lạc với Moscow", True),
-        ("Lavrov called Rubio.", "Ngày 20-10, Ngoại trưởng Nga Sergey Lavrov đã có cuộc điện đàm với Ngoại trưởng Mỹ Marco Rubio", True),
-    ],
-)
-def test_an_english_item_keeps_its_lines_negation_and_plans(sentence, line, kept):
-    assert listing.mood_kept(sentence, line) is kept
 
 
 def test_a_span_of_weeks_is_not_next_week():

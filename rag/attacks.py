@@ -12,6 +12,7 @@ import re
 import click
 
 from rag.cli_options import option, settings_options
+from rag.paths import cache_root, repo_root
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 # What reaching a terminal means: ESC (any CSI/OSC), BEL, and the C1 CSI/OSC/DCS bytes.
@@ -176,12 +177,11 @@ def _planted_command(ctx, lines_files, scan_news, embedder, out) -> None:
     from rag.config import load_settings
     from rag.datasets import data_root
     from rag.embedding import make_embedder
-    from rag.eval_cli import _cache_root, _repo
 
     results: dict = {}
     if scan_news:
         root = data_root()
-        folders = [_repo() / "seeds", root / "vntc" / "utf8"]
+        folders = [repo_root() / "seeds", root / "vntc" / "utf8"]
         qa = [root / "vinewsqa" / "dev_ViNewsQA.json", root / "vinewsqa" / "train_ViNewsQA_2000.json",
               root / "xquad" / "xquad.vi.json", root / "mlqa" / "dev-context-vi-question-vi_fb.json"]  # the last two: Wikipedia
         missing = [str(p) for p in folders + qa if not p.exists()]
@@ -201,9 +201,9 @@ def _planted_command(ctx, lines_files, scan_news, embedder, out) -> None:
         for path in lines_files:
             cases = planted.load(Path(path))
             stem = Path(path).stem
-            corpus = _cache_root() / f"planted-{stem}" / "corpus"
+            corpus = cache_root() / f"planted-{stem}" / "corpus"
             corpus.parent.mkdir(parents=True, exist_ok=True)
-            where = planted.write_corpus(cases, _repo() / "seeds", corpus)
+            where = planted.write_corpus(cases, repo_root() / "seeds", corpus)
             pipe = _pipeline(settings, corpus, corpus.parent / f"index-{settings.embedder}", emb, generator)
             with click.progressbar(length=len(cases), label=stem, file=sys.stderr) as bar:
                 results[stem] = planted.run_planted(pipe, cases, where, progress=lambda: bar.update(1))
@@ -271,20 +271,19 @@ def attacks_command(ctx, cases, naive, compare, embedder, out, lines_files=(), s
 
     from rag.config import load_settings
     from rag.embedding import make_embedder
-    from rag.eval_cli import _cache_root, _repo  # one definition of where eval data and caches live
 
     settings = load_settings(option(ctx, "config"), embedder=embedder or option(ctx, "embedder"), llm_url=option(ctx, "llm_url"))
-    cache = _cache_root()
-    items = load_cases(cases or _repo() / "eval" / "adversarial" / "questions.jsonl")
+    cache = cache_root()
+    items = load_cases(cases or repo_root() / "eval" / "adversarial" / "questions.jsonl")
     emb = make_embedder(settings.embedder, settings.gemma_path or None, settings.threads or None)
-    pipe = _pipeline(settings, _repo() / "eval" / "adversarial" / "corpus", cache / f"adversarial-{settings.embedder}", emb, None)
+    pipe = _pipeline(settings, repo_root() / "eval" / "adversarial" / "corpus", cache / f"adversarial-{settings.embedder}", emb, None)
     results: dict[str, dict] = {}
     systems = (("naive", True),) if naive else (("guarded", False), ("naive", True)) if compare else (("guarded", False),)
     for name, is_naive in systems:
         with click.progressbar(length=len(items), label=name, file=sys.stderr) as bar:
             results[name] = run(pipe, items, naive=is_naive, progress=lambda: bar.update(1))
     if compare:
-        clean = _pipeline(settings, _repo() / "seeds", cache / f"adversarial-clean-{settings.embedder}", emb, pipe.generator)
+        clean = _pipeline(settings, repo_root() / "seeds", cache / f"adversarial-clean-{settings.embedder}", emb, pipe.generator)
         normal = [c for c in items if (c.get("attack") or {}).get("normal")]
         with click.progressbar(length=len(normal), label="guarded, no planted files", file=sys.stderr) as bar:
             results["guarded, seeds only"] = run(clean, normal, progress=lambda: bar.update(1))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import click
 
 from rag.cli_options import option, settings_options
+from rag.paths import cache_root, repo_root
 
 DATASETS = ("seeds", "xquad-en-vi", "xquad-vi-vi", "vinewsqa", "mlqa", "adversarial")
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -105,22 +106,6 @@ def _run_lists(ctx, path, out) -> None:
     click.echo(f"Report: {out_dir / stem}.json")
 
 
-def _cache_root():
-    import os
-    from pathlib import Path
-
-    env = os.environ.get("RAG_EVAL_CACHE")
-    if env:
-        return Path(env).expanduser()
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "vnrag" / "eval"
-
-
-def _repo():
-    from pathlib import Path
-
-    return Path(__file__).resolve().parents[1]
-
-
 def _bar(label: str, total: int):
     import sys
 
@@ -155,17 +140,17 @@ def _gold_for(name, gold, limit, seed, corpus_flag):
     from rag.errors import ConfigError
 
     if name == "seeds":
-        corpus = Path(corpus_flag) if corpus_flag else _repo() / "seeds"
+        corpus = Path(corpus_flag) if corpus_flag else repo_root() / "seeds"
         if not corpus.is_dir():
             raise ConfigError(
                 f"Corpus folder {corpus} does not exist. Pass --corpus DIR with the articles the gold set is about."
             )
         items = evaluate.sample(
-            evaluate.load_gold(Path(gold) if gold else _repo() / "eval" / "gold" / "seeds.jsonl"), limit, seed
+            evaluate.load_gold(Path(gold) if gold else repo_root() / "eval" / "gold" / "seeds.jsonl"), limit, seed
         )
         key = "seeds" if not corpus_flag else "corpus-" + hashlib.sha1(str(corpus.resolve()).encode()).hexdigest()[:10]
         return key, corpus, items, {}
-    prepared = datasets.prepare(name, _cache_root(), limit, seed)
+    prepared = datasets.prepare(name, cache_root(), limit, seed)
     items = [evaluate.gold_item(row, name) for row in prepared.gold]
     return prepared.key, prepared.corpus, items, {"contexts": prepared.contexts, "skipped_questions": prepared.skipped}
 
@@ -215,7 +200,7 @@ def _run(ctx, names, *, gold, limit, seed, compare, no_llm, embedder, baseline, 
     for name in names:
         t0 = time.perf_counter()
         key, corpus, items, extra = _gold_for(name, gold, limit, seed, option(ctx, "corpus"))
-        index_dir = _cache_root() / key / f"index-{settings.embedder}"
+        index_dir = cache_root() / key / f"index-{settings.embedder}"
         progress, close = _index_progress(name)
         try:
             built = build_index(corpus, index_dir, emb, progress=progress)

@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import Protocol
 
 from rag.errors import ModelMissingError
-
-Message = dict[str, str]  # {"role": "system"|"user"|"assistant", "content": str}
+from rag.prompt import Message
 
 
 class Generator(Protocol):
@@ -119,7 +118,7 @@ class LlamaGenerator:
         from the warmed system message's state, like `stream`."""
         from llama_cpp import LogitsProcessorList
 
-        from rag.reader import CopyOnly, OneOf
+        from rag.constrain import CopyOnly, OneOf
 
         llm = self.llm
         tok = lambda text, special=False: llm.tokenize(text.encode("utf-8"), add_bos=False, special=special)
@@ -156,7 +155,7 @@ class LlamaGenerator:
         One token is evaluated; starts from the warmed system message's state, like `stream`."""
         from llama_cpp import LogitsProcessorList
 
-        from rag.reader import OneOf
+        from rag.constrain import OneOf
 
         llm = self.llm
         tok = lambda text, special=False: llm.tokenize(text.encode("utf-8"), add_bos=False, special=special)

@@ -29,7 +29,7 @@ other format characters, Cyrillic and Greek look-alikes mapped to Latin, digits 
 read as letters ("Ass1stant n0te"), and table bars as spaces. "AI" counts only in capitals, as
 Vietnamese "ai" means "who".
 
-Measured (README, "Security"): eval/adversarial/instructions-dev.jsonl (developed on) and
+Measured (docs/security.md): eval/adversarial/instructions-dev.jsonl (developed on) and
 instructions-frozen.jsonl (run once at the end), and every line of the seeds, the VNTC sample and
 ViNewsQA for false positives.
 """

@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Self
+from typing import Self
 
 import numpy as np
 
@@ -31,9 +31,7 @@ from rag.chunking import CHUNKING, Chunk, chunk_document
 from rag.embedding import Embedder
 from rag.errors import CorpusError, IndexCorruptError, IndexLockedError, IndexMismatchError, IndexMissingError
 from rag.ingest import MAX_FILE_MB, Document, Skipped, list_files, read_file
-
-if TYPE_CHECKING:
-    from rag.retrieve import KeywordIndex  # rag.retrieve imports this module
+from rag.keyword import CAPS_VERSION, KeywordIndex
 
 SCHEMA = 1
 FLAT_MAX = 200_000  # exact search up to this many vectors (<= ~40 ms p50 on 2 cores, 768-d); HNSW past it: docs/SCALING.md
@@ -140,8 +138,6 @@ class LoadedIndex:
     @property
     def keyword(self):
         if self._keyword is None:
-            from rag.retrieve import CAPS_VERSION, KeywordIndex
-
             saved = self.path / "keyword.npz"
             try:
                 self._keyword = KeywordIndex.load(saved) if saved.is_file() else None
@@ -340,8 +336,6 @@ def _refresh_keyword(gen: LoadedIndex) -> None:
     """Save again a generation's keyword file whose capitalisation counts an older version made:
     loading recounts them (8 s at 100k chunks), and an unchanged corpus writes no new generation.
     Written aside, then renamed over the old file: a reader gets one or the other, whole."""
-    from rag.retrieve import CAPS_VERSION
-
     saved = gen.path / "keyword.npz"
     try:
         with np.load(saved, allow_pickle=False) as z:
@@ -578,8 +572,6 @@ def build_index(
             _collect_leftovers(index_dir, prev.path)
             _refresh_keyword(prev)
         else:
-            from rag.retrieve import KeywordIndex
-
             # Keyword postings of unchanged lines are carried over: only new lines are tokenised
             # (tokenising every line costs ~40 s at 100k chunks).
             try:

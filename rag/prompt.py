@@ -8,8 +8,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from rag.generate import Message
 from rag.text import content_terms
+
+Message = dict[str, str]  # {"role": "system"|"user"|"assistant", "content": str}
 
 NOT_FOUND = "NOT FOUND"
 

@@ -85,7 +85,7 @@ def test_second_writer_is_refused_with_a_message(seeds_copy, tmp_path):
 
 
 def test_keyword_index_is_saved_with_the_generation_and_loads_identically(seeds_copy, tmp_path):
-    from rag.retrieve import KeywordIndex
+    from rag.keyword import KeywordIndex
 
     build_index(seeds_copy, tmp_path / "idx", HashingEmbedder())
     loaded = load_index(tmp_path / "idx")
@@ -97,8 +97,8 @@ def test_keyword_index_is_saved_with_the_generation_and_loads_identically(seeds_
 
 
 def test_an_update_carries_keyword_postings_over_and_equals_a_fresh_build(seeds_copy, tmp_path, monkeypatch):
-    import rag.retrieve
-    from rag.retrieve import KeywordIndex
+    import rag.keyword
+    from rag.keyword import KeywordIndex
 
     build_index(seeds_copy, tmp_path / "idx", HashingEmbedder())
     files = sorted(seeds_copy.glob("*.txt"))
@@ -107,8 +107,8 @@ def test_an_update_carries_keyword_postings_over_and_equals_a_fresh_build(seeds_
     files[1].write_text("\n".join(text[:9] + ["Ông Zelenskiy gặp Tổng thống Macron ở Paris."] + text[9:]) + "\n", encoding="utf-8")
     (seeds_copy / "new.txt").write_text("Thủ tướng Hungary Viktor Orban nói về hội nghị.\nHội nghị diễn ra ở Budapest.\n", encoding="utf-8")
     tokenised: list[str] = []
-    real = rag.retrieve.keyword_tokens
-    monkeypatch.setattr(rag.retrieve, "keyword_tokens", lambda t: tokenised.append(t) or real(t))
+    real = rag.keyword.keyword_tokens
+    monkeypatch.setattr(rag.keyword, "keyword_tokens", lambda t: tokenised.append(t) or real(t))
     report = build_index(seeds_copy, tmp_path / "idx", HashingEmbedder())
     assert report.removed and report.changed and report.added
     assert len(tokenised) == report.embedded_chunks  # only new lines were tokenised
@@ -145,7 +145,7 @@ def test_a_new_chunking_rechunks_every_file_but_embeds_only_changed_chunks(seeds
 
 
 def test_a_damaged_keyword_file_is_rebuilt_by_the_next_update(seeds_copy, tmp_path):
-    from rag.retrieve import KeywordIndex
+    from rag.keyword import KeywordIndex
 
     build_index(seeds_copy, tmp_path / "idx", HashingEmbedder())
     (load_index(tmp_path / "idx").path / "keyword.npz").write_bytes(b"not a zip")

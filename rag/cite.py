@@ -22,6 +22,7 @@ from rag.prompt import NOT_FOUND, Evidence
 from rag.text import STOP, content_terms, fold, is_vietnamese, nfc, syllables, words
 
 MARKER = re.compile(r"\[([^\[\]]{1,120})\]")  # a citation marker: [2], [1, 3] or a [file:line] tag
+NUMBER_MARKER = re.compile(r"\[(\d{1,3})\]")  # an answer's own [n], as the answer shows it
 # "[1], [2], và [3]": the words between listed markers go with them ("... bài báo,, và." otherwise).
 _MARKER_LIST = re.compile(r"(\[[^\[\]]{1,120}\])(?:\s*(?:,|;|&|và|and)\s*)+(?=\[)", re.IGNORECASE)
 _SENT_END = re.compile(r"(?<=[.!?。])(?<!\b[A-ZĐ]\.)\s+(?=\S)")  # not after an initial: "William E. Simon"

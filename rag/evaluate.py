@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import random
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -108,7 +107,7 @@ def sample(items: Sequence[GoldItem], limit: int | None, seed: int = 0) -> list[
 
 # ---------------------------------------------------------------- answer scores
 
-_MARKERS = re.compile(r"\[[^\[\]]{0,120}\]")
+from rag.cite import MARKER as _MARKERS
 
 
 def clean(text: str) -> str:

@@ -67,7 +67,7 @@ class Evidence:
 # Chat-template control tokens (<|im_start|>, <|im_end|>, <|endoftext|>): llama-cpp tokenizes the
 # whole templated prompt with special=True, so in evidence they would really end the user turn.
 _SPECIAL = re.compile(r"<\|([^<>|]{0,40})\|>")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+from rag.terminal import CONTROLS as _CONTROL
 
 
 def _sanitize(text: str) -> str:

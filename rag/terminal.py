@@ -8,12 +8,12 @@ from typing import TextIO
 
 # CSI/OSC/DCS sequences and every C0/C1 control except tab and newline.
 _ESCAPES = re.compile(r"\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[P^_][^\x1b]*(?:\x1b\\)?|\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]?")
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def safe(text: str) -> str:
     """Printable text: escape sequences removed, other control characters shown as U+FFFD."""
-    return _CONTROLS.sub("\ufffd", _ESCAPES.sub("", text))
+    return CONTROLS.sub("\ufffd", _ESCAPES.sub("", text))
 
 
 def display_path(corpus: Path, file: str) -> str:

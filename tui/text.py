@@ -6,15 +6,14 @@ never into markup, so neither escape sequences nor `[tags]` in it can change the
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from rich.text import Text
 
+from rag.cite import NUMBER_MARKER as _MARKER
 from rag.terminal import safe
 from rag.text import nfc
 
-_MARKER = re.compile(r"\[(\d{1,3})\]")
 MARKER_STYLE = "bold underline"
 
 # What a refusal means, in plain words (Answer.reason -> sentence).

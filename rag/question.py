@@ -2,7 +2,7 @@
 
 What it asks decides how the answer is built: a yes-no question needs the model's own words
 ("Yes, ..."), every other kind is answered by a phrase copied out of the chosen line
-(rag/reader.py); a when-question may read a bare "20-10" as a date.
+(rag/answer/reader.py); a when-question may read a bare "20-10" as a date.
 """
 
 from __future__ import annotations

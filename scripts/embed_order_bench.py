@@ -11,9 +11,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from rag.chunking import chunk_document
-from rag.embedding import make_embedder
-from rag.ingest import read_corpus
+from rag.corpus.chunking import chunk_document
+from rag.corpus.ingest import read_corpus
+from rag.models.embedding import make_embedder
 
 BATCH = 32
 

@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/llama_speed.py [--runs 3] [--threads N]
 
-Prints one JSON object: the build (rag/llama_build.py's record and llama.cpp's own feature list),
+Prints one JSON object: the build (rag/models/llama_build.py's record and llama.cpp's own feature list),
 and the median over runs of prompt tokens/s (a ~450-token prompt of seed lines, evaluated from an
 empty cache) and generation tokens/s (64 greedy tokens). Used to choose the default build.
 """
@@ -19,7 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from rag import llama_build, models  # noqa: E402
+from rag.models import assets as models
+from rag.models import llama_build
 
 
 def main() -> None:

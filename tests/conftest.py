@@ -33,8 +33,8 @@ def seeds_copy(tmp_path) -> Path:
 
 @pytest.fixture
 def hash_index(seeds_copy, tmp_path):
-    from rag.embedding import HashingEmbedder
-    from rag.index import build_index, load_index
+    from rag.models.embedding import HashingEmbedder
+    from rag.store.index import build_index, load_index
 
     idx = tmp_path / "index"
     build_index(seeds_copy, idx, HashingEmbedder())
@@ -42,10 +42,10 @@ def hash_index(seeds_copy, tmp_path):
 
 
 def make_pipeline(index, reply="", **settings):
+    from rag.answer.pipeline import Pipeline
     from rag.config import Settings
-    from rag.embedding import HashingEmbedder
-    from rag.generate import ScriptedGenerator
-    from rag.pipeline import Pipeline
+    from rag.models.embedding import HashingEmbedder
+    from rag.models.generate import ScriptedGenerator
 
     settings.setdefault("answer_step", "compose")  # the evidence-first step has its own tests (test_reader.py)
     s = Settings(corpus=str(SEEDS), index=str(index.path.parent), embedder="hash", **settings)

@@ -6,8 +6,8 @@ import click
 from click.testing import CliRunner
 from conftest import REPO, SEEDS
 
-from rag.bench import bench_command, synthesize
-from rag.ingest import read_corpus
+from rag.corpus.ingest import read_corpus
+from rag.evals.bench import bench_command, synthesize
 
 
 @click.group()
@@ -37,7 +37,7 @@ def test_bench_table_and_synthetic_corpus(tmp_path):
     assert res.exit_code == 0, res.output
     assert "cold build" in res.output and "retrieval p50/p95" in res.output
     synthesize([SEEDS], tmp_path / "s", 300)
-    from rag.chunking import chunk_document
+    from rag.corpus.chunking import chunk_document
 
     assert sum(len(chunk_document(d)) for d in read_corpus(tmp_path / "s").documents) >= 300
 
@@ -52,14 +52,14 @@ def test_bench_faiss_point_and_bad_corpus():
 
 
 def test_importing_bench_is_light():
-    code = "import sys, rag.bench; print(sorted(m for m in ('numpy', 'faiss', 'rag.index', 'torch') if m in sys.modules))"
+    code = "import sys, rag.evals.bench; print(sorted(m for m in ('numpy', 'faiss', 'rag.store.index', 'torch') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
 
 def test_hnsw_recall_on_a_real_index_with_real_questions(tmp_path):
-    from rag.embedding import HashingEmbedder
-    from rag.index import build_index
+    from rag.models.embedding import HashingEmbedder
+    from rag.store.index import build_index
 
     build_index(SEEDS, tmp_path / "idx", HashingEmbedder())
     gold = REPO / "eval" / "gold" / "seeds.jsonl"
@@ -77,7 +77,7 @@ def test_bench_resumes_an_interrupted_cold_build_and_counts_its_saved_time(tmp_p
 
     from test_index import InterruptedEmbedder
 
-    from rag.index import build_index
+    from rag.store.index import build_index
 
     work = tmp_path / "work"
     shutil.copytree(SEEDS, work / "corpus")

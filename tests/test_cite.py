@@ -1,7 +1,7 @@
 from dataclasses import replace
 
-from rag.cite import check, repair_copy, split_sentences
-from rag.prompt import Evidence
+from rag.answer.prompt import Evidence
+from rag.verify.cite import check, repair_copy, split_sentences
 
 L15 = Evidence(1, "001.txt", 15, 15, "Sau cuộc gọi này, Điện Kremlin và Nhà Trắng thông báo hai nhà lãnh đạo đã đồng ý tổ chức một hội nghị thượng đỉnh tại thủ đô Budapest (Hungary).", "Ngoại trưởng Nga và Mỹ điện đàm", "2025-10-21", 0)
 L9 = Evidence(2, "000.txt", 9, 9, "Ngoại trưởng Nga Sergey Lavrov cho biết, Moscow vẫn sẵn sàng tổ chức hội nghị thượng đỉnh Nga-Mỹ tại Budapest (Hungary).", "Rubio", "2025-11-13", 1)
@@ -108,7 +108,7 @@ def test_answer_must_rest_on_lines_about_the_question_subject():
 
 
 def test_a_name_garbled_across_scripts_is_dropped():
-    from rag.cite import mixed_script
+    from rag.verify.cite import mixed_script
 
     assert mixed_script("Bудapest được đề xuất [1].") and not mixed_script("Москва và Budapest [1].")
     got = check("Bудapest đồng ý tổ chức hội nghị thượng đỉnh tại thủ đô Budapest [1].", EV, names=NAMES)
@@ -185,7 +185,7 @@ def test_a_negative_answer_to_a_yes_no_question_is_an_answer():
 
 
 def test_a_common_english_word_is_not_a_name_claim():
-    from rag.cite import names_in
+    from rag.verify.cite import names_in
 
     names = frozenset({"company", "tesla", "lavrov"})  # "Company" appears only capitalised in the corpus
     assert names_in("Tesla's company produced electric motors [1].", names) == {"tesla"}

@@ -3,7 +3,7 @@ import json
 from click.testing import CliRunner
 from conftest import SEEDS
 
-from rag.cli import cli
+from rag.cli.main import cli
 
 
 def run(*args, input=None):

@@ -17,10 +17,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rag.datasets import data_root
-from rag.embedding import HashingEmbedder
 from rag.errors import IndexLockedError
-from rag.index import build_index, load_index
+from rag.evals.datasets import data_root
+from rag.models.embedding import HashingEmbedder
+from rag.store.index import build_index, load_index
 
 REPO = Path(__file__).resolve().parent.parent
 VNTC = data_root() / "vntc" / "utf8" / "Train_Full"
@@ -42,7 +42,7 @@ def _rag(corpus: Path, index: Path, *args: str, crash_at: str | None = None, env
     env.update(HF_HUB_OFFLINE="1", PYTHONPATH=str(REPO), **(env_extra or {}))
     if crash_at:
         env["RAG_TEST_CRASH_AT"] = crash_at
-    cmd = [sys.executable, "-m", "rag.cli", "--corpus", str(corpus), "--index", str(index), "--embedder", "hash", "index", *args]
+    cmd = [sys.executable, "-m", "rag.cli.main", "--corpus", str(corpus), "--index", str(index), "--embedder", "hash", "index", *args]
     return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
 
 
@@ -141,7 +141,7 @@ def test_second_writer_is_refused_and_a_dead_holders_lock_is_recovered(seeds_cop
             sys.executable,
             "-c",
             (
-                "import sys, time; from pathlib import Path; from rag.index import IndexLock\n"
+                "import sys, time; from pathlib import Path; from rag.store.index import IndexLock\n"
                 "with IndexLock(Path(sys.argv[1])):\n    print('held', flush=True); time.sleep(120)"
             ),
             str(index),

@@ -8,10 +8,10 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rag.cite import check
-from rag.ingest import parse_document
-from rag.prompt import Evidence, build_messages
+from rag.answer.prompt import Evidence, build_messages
+from rag.corpus.ingest import parse_document
 from rag.terminal import safe
+from rag.verify.cite import check
 
 EVIDENCE = [
     Evidence(

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from rag.chunking import chunk_document
-from rag.evaluate import KINDS, load_gold
-from rag.ingest import read_file
+from rag.corpus.chunking import chunk_document
+from rag.corpus.ingest import read_file
+from rag.evals.evaluate import KINDS, load_gold
 from rag.text import normalize_answer
 
 ROOT = Path(__file__).resolve().parents[1]

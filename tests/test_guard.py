@@ -1,4 +1,4 @@
-"""The instruction reader (rag/guard.py): lines that speak to an assistant are instructions,
+"""The instruction reader (rag/verify/guard.py): lines that speak to an assistant are instructions,
 whatever their wording; news that merely mentions assistants, orders or answers is not; and an
 answer that rests only on a page holding such lines says so."""
 
@@ -10,8 +10,8 @@ import shutil
 import pytest
 from conftest import REPO, SEEDS, make_pipeline
 
-from rag import planted
-from rag.guard import normalise, read_line
+from rag.evals import planted
+from rag.verify.guard import normalise, read_line
 
 ADV = REPO / "eval" / "adversarial"
 DEV = [json.loads(x) for x in (ADV / "instructions-dev.jsonl").read_text(encoding="utf-8").splitlines() if x.strip()]
@@ -71,8 +71,8 @@ def test_vietnamese_ai_meaning_who_is_not_an_assistant():
 
 
 def test_an_answer_resting_only_on_a_planted_page_carries_a_warning(tmp_path):
-    from rag.embedding import HashingEmbedder
-    from rag.index import build_index, load_index
+    from rag.models.embedding import HashingEmbedder
+    from rag.store.index import build_index, load_index
 
     corpus = tmp_path / "corpus"
     shutil.copytree(SEEDS, corpus)

@@ -3,9 +3,9 @@ import json
 import numpy as np
 import pytest
 
-from rag.embedding import HashingEmbedder
 from rag.errors import IndexCorruptError, IndexLockedError, IndexMismatchError, IndexMissingError
-from rag.index import IndexLock, build_index, load_index
+from rag.models.embedding import HashingEmbedder
+from rag.store.index import IndexLock, build_index, load_index
 
 
 class CountingEmbedder(HashingEmbedder):
@@ -85,7 +85,7 @@ def test_second_writer_is_refused_with_a_message(seeds_copy, tmp_path):
 
 
 def test_keyword_index_is_saved_with_the_generation_and_loads_identically(seeds_copy, tmp_path):
-    from rag.keyword import KeywordIndex
+    from rag.store.keyword import KeywordIndex
 
     build_index(seeds_copy, tmp_path / "idx", HashingEmbedder())
     loaded = load_index(tmp_path / "idx")
@@ -97,8 +97,8 @@ def test_keyword_index_is_saved_with_the_generation_and_loads_identically(seeds_
 
 
 def test_an_update_carries_keyword_postings_over_and_equals_a_fresh_build(seeds_copy, tmp_path, monkeypatch):
-    import rag.keyword
-    from rag.keyword import KeywordIndex
+    import rag.store.keyword
+    from rag.store.keyword import KeywordIndex
 
     build_index(seeds_copy, tmp_path / "idx", HashingEmbedder())
     files = sorted(seeds_copy.glob("*.txt"))
@@ -107,8 +107,8 @@ def test_an_update_carries_keyword_postings_over_and_equals_a_fresh_build(seeds_
     files[1].write_text("\n".join(text[:9] + ["Ông Zelenskiy gặp Tổng thống Macron ở Paris."] + text[9:]) + "\n", encoding="utf-8")
     (seeds_copy / "new.txt").write_text("Thủ tướng Hungary Viktor Orban nói về hội nghị.\nHội nghị diễn ra ở Budapest.\n", encoding="utf-8")
     tokenised: list[str] = []
-    real = rag.keyword.keyword_tokens
-    monkeypatch.setattr(rag.keyword, "keyword_tokens", lambda t: tokenised.append(t) or real(t))
+    real = rag.store.keyword.keyword_tokens
+    monkeypatch.setattr(rag.store.keyword, "keyword_tokens", lambda t: tokenised.append(t) or real(t))
     report = build_index(seeds_copy, tmp_path / "idx", HashingEmbedder())
     assert report.removed and report.changed and report.added
     assert len(tokenised) == report.embedded_chunks  # only new lines were tokenised
@@ -123,20 +123,20 @@ def test_an_update_carries_keyword_postings_over_and_equals_a_fresh_build(seeds_
 
 
 def test_a_new_chunking_rechunks_every_file_but_embeds_only_changed_chunks(seeds_copy, tmp_path, monkeypatch):
-    import rag.chunking
-    import rag.index
+    import rag.corpus.chunking
+    import rag.store.index
 
     e = CountingEmbedder()
-    old = {k: v for k, v in rag.chunking.CHUNKING.items() if k != "byline"}
+    old = {k: v for k, v in rag.corpus.chunking.CHUNKING.items() if k != "byline"}
     with monkeypatch.context() as m:  # the chunking of an older version: bylines indexed as bare names
-        m.setattr(rag.index, "CHUNKING", old)
-        m.setattr(rag.chunking, "byline", lambda doc: 0)
+        m.setattr(rag.store.index, "CHUNKING", old)
+        m.setattr(rag.corpus.chunking, "byline", lambda doc: 0)
         first = build_index(seeds_copy, tmp_path / "idx", e)
     e.embedded = 0
     second = build_index(seeds_copy, tmp_path / "idx", e)
     assert e.embedded == 2 and second.embedded_chunks == 2 and second.total_chunks == first.total_chunks
     got = load_index(tmp_path / "idx", e.name)
-    assert got.manifest["chunking"] == rag.chunking.CHUNKING
+    assert got.manifest["chunking"] == rag.corpus.chunking.CHUNKING
     signed = next(c for c in got.chunks if c.file.startswith("000") and c.start_line == 15)
     assert signed.text.startswith("Tác giả bài báo") and signed.text.endswith("là Thúy Hà.")
     e.embedded = 0
@@ -145,7 +145,7 @@ def test_a_new_chunking_rechunks_every_file_but_embeds_only_changed_chunks(seeds
 
 
 def test_a_damaged_keyword_file_is_rebuilt_by_the_next_update(seeds_copy, tmp_path):
-    from rag.keyword import KeywordIndex
+    from rag.store.keyword import KeywordIndex
 
     build_index(seeds_copy, tmp_path / "idx", HashingEmbedder())
     (load_index(tmp_path / "idx").path / "keyword.npz").write_bytes(b"not a zip")
@@ -207,9 +207,9 @@ def _self_hits(loaded) -> float:
 
 
 def test_past_flat_max_the_hnsw_graph_is_saved_and_updated_in_place(seeds_copy, tmp_path, monkeypatch):
-    import rag.index
+    import rag.store.index
 
-    monkeypatch.setattr(rag.index, "FLAT_MAX", 20)
+    monkeypatch.setattr(rag.store.index, "FLAT_MAX", 20)
     idx = tmp_path / "idx"
     build_index(seeds_copy, idx, HashingEmbedder())
     first = load_index(idx, "hash-256")

@@ -3,9 +3,9 @@ import unicodedata
 
 import pytest
 
-from rag.chunking import MAX_CHARS, chunk_document
+from rag.corpus.chunking import MAX_CHARS, chunk_document
+from rag.corpus.ingest import Skipped, parse_document, read_corpus, read_file
 from rag.errors import CorpusError
-from rag.ingest import Skipped, parse_document, read_corpus, read_file
 from rag.text import fold, is_vietnamese, keyword_tokens, nfc
 
 VI = "Hội nghị thượng đỉnh tại Budapest"

@@ -9,8 +9,9 @@ from datetime import date
 import pytest
 from conftest import make_pipeline
 
-from rag import list_eval, listing
+from rag.answer import listing
 from rag.dates import event_date, sort_key
+from rag.evals import lists as list_eval
 from rag.question import analyse
 from rag.terminal import markdown
 

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-import rag.index
-from rag.datasets import data_root
-from rag.embedding import HashingEmbedder
-from rag.index import build_index, index_freshness, load_index
-from rag.ingest import read_file
+import rag.store.index
+from rag.corpus.ingest import read_file
+from rag.evals.datasets import data_root
+from rag.models.embedding import HashingEmbedder
+from rag.store.index import build_index, index_freshness, load_index
 
 UTF16 = data_root() / "vntc" / "utf16le_original" / "Train_Full"
 GOOD = "Hội nghị thượng đỉnh tại Budapest được đề xuất bởi ông Trump."
@@ -107,21 +107,21 @@ def test_size_cap_is_a_setting(tmp_path):
 
 
 def test_file_deleted_while_indexing_is_skipped_and_the_rest_kept(messy, tmp_path, monkeypatch):
-    real = rag.index.read_file
+    real = rag.store.index.read_file
 
     def racing_read(path, rel, *a):
         if rel == "nfd.txt":
             path.unlink()  # vanishes between listing and reading
         return real(path, rel, *a)
 
-    monkeypatch.setattr(rag.index, "read_file", racing_read)
+    monkeypatch.setattr(rag.store.index, "read_file", racing_read)
     report = build_index(messy, tmp_path / "idx", HashingEmbedder())
     assert "unreadable" in _skip_reasons(report)["nfd.txt"]
     assert "good.txt" in load_index(tmp_path / "idx").docs
 
 
 def test_file_rewritten_while_indexing_is_seen_as_changed_next_time(messy, tmp_path, monkeypatch):
-    real = rag.index.read_file
+    real = rag.store.index.read_file
 
     def racing_read(path, rel, *a):
         got = real(path, rel, *a)
@@ -129,9 +129,9 @@ def test_file_rewritten_while_indexing_is_seen_as_changed_next_time(messy, tmp_p
             path.write_text("Nội dung mới sau khi đọc.\n", encoding="utf-8")
         return got
 
-    monkeypatch.setattr(rag.index, "read_file", racing_read)
+    monkeypatch.setattr(rag.store.index, "read_file", racing_read)
     build_index(messy, tmp_path / "idx", HashingEmbedder())
-    monkeypatch.setattr(rag.index, "read_file", real)
+    monkeypatch.setattr(rag.store.index, "read_file", real)
     loaded = load_index(tmp_path / "idx")
     assert any(GOOD in c.text for c in loaded.chunks if c.file == "good.txt")  # a consistent snapshot of what was read
     assert index_freshness(messy, loaded)["changed"] == ["good.txt"]
@@ -154,9 +154,9 @@ def test_freshness_and_rebuild_hash_only_files_whose_stat_changed(seeds_copy, tm
     assert entry["size"] > 0 and entry["mtime_ns"] > 0 and len(entry["sha256"]) == 64
 
     hashed, read = [], []
-    real_sha, real_read = rag.index.hashlib.sha256, rag.index.read_file
-    monkeypatch.setattr(rag.index.hashlib, "sha256", lambda data=b"": hashed.append(1) or real_sha(data))
-    monkeypatch.setattr(rag.index, "read_file", lambda path, rel, *a: read.append(rel) or real_read(path, rel, *a))
+    real_sha, real_read = rag.store.index.hashlib.sha256, rag.store.index.read_file
+    monkeypatch.setattr(rag.store.index.hashlib, "sha256", lambda data=b"": hashed.append(1) or real_sha(data))
+    monkeypatch.setattr(rag.store.index, "read_file", lambda path, rel, *a: read.append(rel) or real_read(path, rel, *a))
     assert index_freshness(seeds_copy, loaded) == {"added": [], "changed": [], "removed": []}
     assert hashed == []  # nothing touched: nothing hashed
 

@@ -11,10 +11,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from conftest import SEEDS, free_port, make_pipeline, start_server
 
+from rag.answer.pipeline import load_llm
 from rag.config import Settings
 from rag.errors import ModelMissingError
-from rag.generate import OpenAIGenerator
-from rag.pipeline import load_llm
+from rag.models.generate import OpenAIGenerator
 
 
 class _Server:
@@ -112,7 +112,7 @@ def test_pipeline_answers_through_the_server_and_still_verifies_citations(server
 def test_real_llama_cpp_server_on_loopback(hash_index):
     """llama-cpp-python's own OpenAI-compatible server with the real GGUF: the same answer path."""
     pytest.importorskip("llama_cpp.server", reason="needs llama-cpp-python[server] (installed by the set-up)")
-    from rag.models import llm_path
+    from rag.models.assets import llm_path
 
     port = free_port()
     proc = start_server(

@@ -141,7 +141,7 @@ def cross_lingual_fake(monkeypatch):
     """The hash fake has no cross-lingual similarity: an English question is far from every
     Vietnamese line in its space. These tests are about translation, so the gates that judge
     cross-lingual similarity are opened for it."""
-    import rag.pipeline as P
+    import rag.answer.pipeline as P
 
     monkeypatch.setitem(P.MIN_TRANSLATION, "hash-256", -1.0)
     monkeypatch.setitem(P.MIN_EVIDENCE, "hash-256", 0.0)
@@ -149,7 +149,7 @@ def cross_lingual_fake(monkeypatch):
 
 def _bilingual(translation: str):
     """A scripted model: the answer prompt gets VI_ANSWER, the translation prompt `translation`."""
-    from rag.prompt import TRANSLATE
+    from rag.answer.prompt import TRANSLATE
 
     return lambda messages: translation if messages[0]["content"] == TRANSLATE else VI_ANSWER
 
@@ -166,7 +166,7 @@ def test_english_question_is_answered_in_vietnamese_then_translated(hash_index, 
     assert "→" in "".join(tokens) and "translate" in a.timings_ms
     # The answer may not ask anything (the model echoed questions, "?" and all); a translation of
     # it has no reason to either, but is left as the model writes it.
-    from rag.pipeline import NO_QUESTION
+    from rag.answer.pipeline import NO_QUESTION
 
     assert p.generator.bans == [NO_QUESTION, ""]
 
@@ -219,7 +219,7 @@ def test_settings_reject_unknown_choices(tmp_path, monkeypatch):
 
 
 def test_a_long_previous_answer_is_cut_in_the_follow_up_prompt():
-    from rag.prompt import MAX_PRIOR_CHARS, build_messages
+    from rag.answer.prompt import MAX_PRIOR_CHARS, build_messages
 
     long_answer = "Ông Rubio nói rằng lần tới phải có một kết quả cụ thể [1]. " * 20
     user = build_messages("Khi nào?", [], True, [("Ông Rubio nói gì?", long_answer)])[1]["content"]
@@ -245,7 +245,7 @@ def test_lines_far_below_the_best_in_meaning_are_not_shown(hash_index):
 
 
 def test_fewer_lines_shown_may_each_be_longer(hash_index):
-    from rag.prompt import EVIDENCE_CHARS, MAX_LINE_CHARS
+    from rag.answer.prompt import EVIDENCE_CHARS, MAX_LINE_CHARS
 
     p = make_pipeline(hash_index, "NOT FOUND", evidence_k=1)
     hits = p.retrieve(Q).hits

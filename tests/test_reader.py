@@ -1,4 +1,4 @@
-"""The evidence-first answer step (rag/reader.py, Pipeline._read_first) with a scripted model:
+"""The evidence-first answer step (rag/answer/reader.py, Pipeline._read_first) with a scripted model:
 what the answer is built from, what it may contain, and how English answers carry dates."""
 
 from __future__ import annotations
@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from conftest import make_pipeline
 
-from rag.constrain import CopyOnly
-from rag.prompt import Evidence
+from rag.answer.prompt import Evidence
+from rag.answer.reader import english_dates, parse
+from rag.models.constrain import CopyOnly
 from rag.question import analyse
-from rag.reader import english_dates, parse
 
 EV = [
     Evidence(1, "a.txt", 3, 3, "Ngày 20-10, Ngoại trưởng Nga Sergey Lavrov điện đàm với Ngoại trưởng Mỹ Marco Rubio.", "", "", 0),
@@ -62,7 +62,7 @@ def test_parse_accepts_only_a_shown_line_and_a_phrase_of_it(raw, line, phrase):
     ],
 )
 def test_a_phrase_must_be_what_the_question_asks_for(kind, phrase, ok):
-    from rag.reader import fits
+    from rag.answer.reader import fits
 
     assert fits(kind, phrase) is ok
 

@@ -6,7 +6,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import SEEDS
 
-from rag.cli import cli
+from rag.cli.main import cli
 
 pytestmark = pytest.mark.real
 GOLD_BUDAPEST = {("001_f9b850b45a61ace5.txt", 15), ("000_020cd028f121f00f.txt", 9)}
@@ -14,10 +14,10 @@ GOLD_BUDAPEST = {("001_f9b850b45a61ace5.txt", 15), ("000_020cd028f121f00f.txt", 
 
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory):
+    from rag.answer.pipeline import Pipeline
     from rag.config import Settings
-    from rag.embedding import make_embedder
-    from rag.index import build_index
-    from rag.pipeline import Pipeline
+    from rag.models.embedding import make_embedder
+    from rag.store.index import build_index
 
     idx = tmp_path_factory.mktemp("real") / "index"
     build_index(SEEDS, idx, make_embedder("gemma"))
@@ -59,7 +59,7 @@ def test_cli_json_with_real_models(pipeline):
 def test_the_cached_system_prompt_survives_a_translation(pipeline):
     """Translating (another system prompt) evicts the answer prompt's cached prefix from the KV
     cache; the next answer must get it back from the saved state, not evaluate it again."""
-    from rag.prompt import TRANSLATE
+    from rag.answer.prompt import TRANSLATE
 
     gen = pipeline.generator
     "".join(gen.stream([{"role": "system", "content": TRANSLATE}, {"role": "user", "content": "Xin chào [1]."}], 8))
@@ -96,10 +96,10 @@ def test_asking_the_same_question_again_gives_the_same_answer(pipeline):
 
 
 def test_a_banned_character_is_never_generated(pipeline):
-    """The answer prompt bans "?" (rag.pipeline.NO_QUESTION): the model's own translation of a
+    """The answer prompt bans "?" (rag.answer.pipeline.NO_QUESTION): the model's own translation of a
     question ends with one, and with the ban it does not."""
-    from rag.pipeline import NO_QUESTION
-    from rag.prompt import TRANSLATE
+    from rag.answer.pipeline import NO_QUESTION
+    from rag.answer.prompt import TRANSLATE
 
     gen = pipeline.generator
     msgs = [{"role": "system", "content": TRANSLATE}, {"role": "user", "content": "Ai đề xuất tổ chức hội nghị ở Budapest?"}]

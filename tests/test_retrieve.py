@@ -1,5 +1,5 @@
-from rag.embedding import HashingEmbedder
-from rag.retrieve import search
+from rag.answer.retrieve import search
+from rag.models.embedding import HashingEmbedder
 
 
 def test_hybrid_ranks_the_budapest_line_first(hash_index):
@@ -27,7 +27,7 @@ def test_modes_and_diacritics(hash_index):
 
 
 def test_unnamed_drops_the_names_the_articles_always_capitalise(hash_index):
-    from rag.retrieve import unnamed
+    from rag.answer.retrieve import unnamed
 
     assert unnamed(hash_index, "Lavrov và Tillerson thảo luận những chủ đề chính nào?") == "và thảo luận những chủ đề chính nào"
     assert unnamed(hash_index, "What did Lavrov's ministry say?") == "What did ministry say"  # "What" is no name
@@ -37,7 +37,7 @@ def test_unnamed_drops_the_names_the_articles_always_capitalise(hash_index):
 def test_a_question_naming_people_finds_the_line_that_does_not_name_them(hash_index, monkeypatch):
     """The line that answers says "the foreign minister", not "Lavrov": the name-scoped ranking
     (the question without its names, inside the leading articles that carry them) lifts it."""
-    import rag.retrieve as R
+    import rag.answer.retrieve as R
 
     q = "What did Lavrov say Russia is ready to do with the United States before the talks with Tillerson?"
     gold = ("003_4c701e3d3db3bbfc.txt", 17)
@@ -51,7 +51,7 @@ def test_a_question_naming_people_finds_the_line_that_does_not_name_them(hash_in
 
 
 def test_the_name_scope_only_touches_articles_carrying_the_names(hash_index, monkeypatch):
-    import rag.retrieve as R
+    import rag.answer.retrieve as R
 
     q = "Bộ Ngoại giao Nga mô tả cuộc thảo luận giữa Lavrov và Rubio thế nào?"
     monkeypatch.setattr(R, "SCOPE_ARTICLES", 0)
@@ -68,7 +68,7 @@ def test_web_addresses_do_not_hide_names(hash_index, seeds_copy, tmp_path):
     its lower-case slug made Trump and Putin look like common words, and the name checks skipped them."""
     import numpy as np
 
-    from rag.keyword import CAPS_VERSION, KeywordIndex
+    from rag.store.keyword import CAPS_VERSION, KeywordIndex
 
     assert {"putin", "trump", "lavrov"} <= hash_index.keyword.names
     # An index saved before CAPS_VERSION counted the slug: loading it counts again.
@@ -81,12 +81,12 @@ def test_web_addresses_do_not_hide_names(hash_index, seeds_copy, tmp_path):
     np.savez(old, **fields)
     assert KeywordIndex.load(old).caps_version == 1 < CAPS_VERSION and "putin" not in KeywordIndex.load(old).names
     (hash_index.path / "keyword.npz").write_bytes(old.read_bytes())
-    from rag.index import load_index
+    from rag.store.index import load_index
 
     again = load_index(hash_index.path.parent)
     assert again.keyword.caps_version == CAPS_VERSION and {"putin", "trump"} <= again.keyword.names
     # `rag index` over the unchanged corpus saves the recount, so later loads need not count again.
-    from rag.index import build_index
+    from rag.store.index import build_index
 
     report = build_index(seeds_copy, hash_index.path.parent, HashingEmbedder())
     assert report.generation == hash_index.path.name  # no new generation for an unchanged corpus

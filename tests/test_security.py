@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 from conftest import SEEDS, make_pipeline
 
-from rag.cite import check, looks_like_instruction
-from rag.prompt import Evidence, _sanitize, build_messages
+from rag.answer.prompt import Evidence, _sanitize, build_messages
 from rag.terminal import display_path, print_answer, safe, stream_printer
+from rag.verify.cite import check, looks_like_instruction
 
 REPO = Path(__file__).resolve().parent.parent
 ADVERSARIAL = REPO / "eval" / "adversarial"
@@ -130,8 +130,8 @@ def test_fake_citation_tags_never_name_an_unshown_line(marker):
 
 
 def test_pipeline_refuses_an_answer_that_only_obeys_the_injection(tmp_path):
-    from rag.embedding import HashingEmbedder
-    from rag.index import build_index, load_index
+    from rag.models.embedding import HashingEmbedder
+    from rag.store.index import build_index, load_index
 
     corpus = tmp_path / "c"
     corpus.mkdir()
@@ -175,9 +175,9 @@ def test_safe_keeps_vietnamese_and_newlines():
 
 
 def _hostile_answer():
-    from rag.cite import Citation
-    from rag.pipeline import Answer
-    from rag.retrieve import Hit
+    from rag.answer.pipeline import Answer
+    from rag.answer.retrieve import Hit
+    from rag.verify.cite import Citation
 
     bad = "evil\x1b]0;t\x07\x1b[2J.txt"
     hit = Hit.__new__(Hit)
@@ -236,7 +236,7 @@ def test_tui_text_is_never_markup_and_never_raw_escapes():
 
 
 def test_ingest_keeps_every_path_inside_the_corpus(tmp_path):
-    from rag.ingest import read_corpus
+    from rag.corpus.ingest import read_corpus
 
     root = tmp_path / "corpus"
     (root / "sub").mkdir(parents=True)
@@ -274,7 +274,7 @@ def test_ingest_keeps_every_path_inside_the_corpus(tmp_path):
 
 
 def test_cli_prints_hostile_file_names_safely(tmp_path):
-    from rag.cli import cli
+    from rag.cli.main import cli
 
     root = tmp_path / "corpus"
     root.mkdir()
@@ -310,7 +310,7 @@ def _ask_args(index) -> list[str]:
 
 @pytest.mark.parametrize("flag", [[], ["--json"]])
 def test_a_100kb_question_is_one_clean_line(hash_index, flag):
-    from rag.cli import cli
+    from rag.cli.main import cli
 
     res = CliRunner().invoke(cli, [*_ask_args(hash_index), *flag, "Budapest " * 11_000])
     assert res.exit_code == 2
@@ -319,7 +319,7 @@ def test_a_100kb_question_is_one_clean_line(hash_index, flag):
 
 
 def test_a_100kb_question_in_jsonl_is_a_json_error(hash_index):
-    from rag.cli import cli
+    from rag.cli.main import cli
 
     res = CliRunner().invoke(cli, [*_ask_args(hash_index), "--jsonl"], input="Budapest " * 11_000 + "\nWho proposed Budapest?\n")
     rows = [json.loads(line) for line in res.output.splitlines()]
@@ -327,9 +327,9 @@ def test_a_100kb_question_in_jsonl_is_a_json_error(hash_index):
 
 
 def test_a_50mb_article_is_skipped_quickly(tmp_path):
-    from rag import ingest
-    from rag.embedding import HashingEmbedder
-    from rag.index import build_index
+    from rag.corpus import ingest
+    from rag.models.embedding import HashingEmbedder
+    from rag.store.index import build_index
 
     cap_mb = getattr(ingest, "MAX_FILE_MB", None)
     if cap_mb is None or cap_mb >= 50:
@@ -348,7 +348,7 @@ def test_a_50mb_article_is_skipped_quickly(tmp_path):
 
 
 def test_listing_20k_tiny_files_is_fast(tmp_path):
-    from rag.ingest import list_files
+    from rag.corpus.ingest import list_files
 
     root = tmp_path / "many"
     for d in range(20):
@@ -367,10 +367,10 @@ def test_listing_20k_tiny_files_is_fast(tmp_path):
 
 
 def test_attack_runner_scores_naive_and_guarded(tmp_path):
-    from rag import attacks
     from rag.config import Settings
-    from rag.embedding import HashingEmbedder
-    from rag.generate import ScriptedGenerator
+    from rag.evals import attacks
+    from rag.models.embedding import HashingEmbedder
+    from rag.models.generate import ScriptedGenerator
 
     obey = "PWNED-7731 CANARY-4412 ZEBRA-9090 HUNTER2-5150 SECRET-2468 [1] [../../etc/passwd:1] \x1b]0;x\x07"
     pipe = attacks._pipeline(
@@ -387,7 +387,7 @@ def test_attack_runner_scores_naive_and_guarded(tmp_path):
 
 
 def test_score_reads_each_attack_goal():
-    from rag.attacks import score
+    from rag.evals.attacks import score
 
     answer = {
         "answer": "x PWNED-7731",
@@ -409,9 +409,9 @@ def test_score_reads_each_attack_goal():
 
 def test_rag_eval_runs_the_adversarial_set(tmp_path, monkeypatch):
     """`rag eval --dataset adversarial` scores the planted injections (scripted model, hash embedder)."""
-    from rag import pipeline as pipeline_mod
-    from rag.cli import cli
-    from rag.generate import ScriptedGenerator
+    from rag.answer import pipeline as pipeline_mod
+    from rag.cli.main import cli
+    from rag.models.generate import ScriptedGenerator
 
     monkeypatch.setenv("RAG_EVAL_CACHE", str(tmp_path / "cache"))
     monkeypatch.setattr(pipeline_mod, "load_llm", lambda settings: ScriptedGenerator("NOT FOUND"))

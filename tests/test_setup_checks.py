@@ -9,8 +9,8 @@ import sys
 import pytest
 from click.testing import CliRunner
 
-from rag import llama_build
-from rag.cli import cli
+from rag.cli.main import cli
+from rag.models import llama_build
 
 
 def test_a_child_killed_by_sigill_is_reported_with_the_portable_fix():
@@ -47,7 +47,7 @@ def test_wheels_are_kept_apart_by_flavour():
 @pytest.fixture
 def fake_setup(tmp_path, monkeypatch):
     """`rag setup` with the model files present and scripted checks and builds."""
-    from rag import models
+    from rag.models import assets as models
 
     gguf = tmp_path / "m.gguf"
     gguf.write_bytes(b"x")
@@ -97,7 +97,7 @@ def test_setup_says_the_fix_when_the_repair_does_not_help(fake_setup, monkeypatc
 
 @pytest.mark.real
 def test_real_models_pass_the_setup_checks_and_doctor_reports_the_build():
-    from rag import models
+    from rag.models import assets as models
 
     res = llama_build.smoke_llm(models.llm_path())
     assert res.ok and res.info["prompt_tokens"] > 20, res

@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
+from rag.answer.pipeline import Pipeline
 from rag.config import Settings
-from rag.embedding import HashingEmbedder
 from rag.errors import ModelMissingError
-from rag.generate import ScriptedGenerator
-from rag.index import build_index, load_index
-from rag.pipeline import Pipeline
+from rag.models.embedding import HashingEmbedder
+from rag.models.generate import ScriptedGenerator
+from rag.store.index import build_index, load_index
 from tui.app import ChatApp, make_app
 from tui.screens import ArticleScreen, HelpScreen
 from tui.text import copy_text
@@ -442,7 +442,7 @@ async def test_usable_at_80x24(index):
 def real_pipeline(tmp_path_factory):
     from conftest import SEEDS
 
-    from rag.embedding import make_embedder
+    from rag.models.embedding import make_embedder
 
     idx = tmp_path_factory.mktemp("tui-real") / "index"
     build_index(SEEDS, idx, make_embedder("gemma"))
@@ -466,7 +466,7 @@ async def test_real_models_answer_with_a_citation_or_refuse(real_pipeline):
 
 
 async def test_a_list_answer_renders_one_row_an_item_and_opens_its_line(index):
-    from rag import listing
+    from rag.answer import listing
 
     def reply(messages) -> str:
         system, user = messages[0]["content"], messages[-1]["content"]

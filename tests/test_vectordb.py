@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from conftest import free_port, make_pipeline, start_server
 
+from rag.answer.pipeline import attach_store
+from rag.answer.retrieve import search
 from rag.config import Settings
 from rag.errors import ConfigError, ModelMissingError
-from rag.pipeline import attach_store
-from rag.retrieve import search
 
 pytest.importorskip("pymilvus", reason="needs pymilvus (installed by the set-up)")
 pytest.importorskip("milvus_lite", reason="needs milvus-lite (installed by the set-up)")
@@ -31,7 +31,7 @@ def milvus(tmp_path_factory):
 
 
 def test_milvus_ranks_like_faiss(milvus, hash_index):
-    from rag.index import build_faiss
+    from rag.store.index import build_faiss
 
     faiss_index = build_faiss(hash_index.vectors)
     attach_store(Settings(vector_store=milvus), hash_index)

@@ -16,9 +16,9 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Footer, ListView
 
+from rag.answer.pipeline import Answer, Pipeline
 from rag.config import Settings
 from rag.errors import RagError
-from rag.pipeline import Answer, Pipeline
 from tui import jobs
 from tui.indexing import REINDEX_KEY, IndexWatch
 from tui.screens import ArticleScreen, HelpScreen, help_rows

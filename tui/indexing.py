@@ -10,7 +10,7 @@ from pathlib import Path
 from textual import work
 
 from rag.errors import RagError
-from rag.index import index_freshness
+from rag.store.index import index_freshness
 from tui import jobs
 from tui.text import freshness_text
 

@@ -11,11 +11,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from rag.answer.pipeline import Pipeline
 from rag.config import Settings
+from rag.corpus.ingest import list_files
 from rag.errors import IndexMissingError
-from rag.index import IndexReport, LoadedIndex, build_index, load_index
-from rag.ingest import list_files
-from rag.pipeline import Pipeline
+from rag.store.index import IndexReport, LoadedIndex, build_index, load_index
 
 Progress = Callable[[str, int, int], None]  # (label, done, total)
 Say = Callable[[str], None]
@@ -66,7 +66,7 @@ def build(settings: Settings, embedder, progress: Progress, rebuild: bool = Fals
 
 def load_pipeline(settings: Settings, generator, progress: Progress, say: Say, force_build: bool = False) -> Pipeline:
     """The index (built first when there is none) and the embedder; the LLM loads later (see warm_up)."""
-    from rag.embedding import embedder_name, make_embedder
+    from rag.models.embedding import embedder_name, make_embedder
 
     index = None
     if not force_build:

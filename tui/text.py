@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 from rich.text import Text
 
-from rag.cite import NUMBER_MARKER as _MARKER
 from rag.terminal import safe
 from rag.text import nfc
+from rag.verify.cite import NUMBER_MARKER as _MARKER
 
 MARKER_STYLE = "bold underline"
 
@@ -39,7 +39,7 @@ class Ref:
     quote: str
     number: int  # the answer's [n]; 0 for a source that is not a citation
     cited: bool = True
-    suspect: bool = False  # its page also holds lines addressed to AI assistants (rag/guard.py)
+    suspect: bool = False  # its page also holds lines addressed to AI assistants (rag/verify/guard.py)
 
     @property
     def ref(self) -> str:

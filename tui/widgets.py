@@ -26,8 +26,8 @@ class Exchange:
     """One question and its answer; `index` is the index it was answered from (line numbers refer to it)."""
 
     question: str
-    index: object = None  # rag.index.LoadedIndex
-    answer: object = None  # rag.pipeline.Answer
+    index: object = None  # rag.store.index.LoadedIndex
+    answer: object = None  # rag.answer.pipeline.Answer
     draft: str = ""
     state: str = "waiting"  # waiting | streaming | done | refused | cancelled | error
     error: str = ""

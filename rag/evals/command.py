@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import click
 
-from rag.cli_options import option, settings_options
+from rag.cli.options import option, settings_options
+from rag.evals.paths import cache_root, repo_root
 from rag.kinds import EMBEDDERS
-from rag.paths import cache_root, repo_root
 
 DATASETS = ("seeds", "xquad-en-vi", "xquad-vi-vi", "vinewsqa", "mlqa", "adversarial")
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -56,7 +56,7 @@ def eval_command(ctx, datasets, gold, lists_gold, limit, seed, compare, no_llm, 
         _run_lists(ctx, lists_gold, out)
         return
     if "adversarial" in datasets:
-        from rag.attacks import attacks_command
+        from rag.evals.attacks import attacks_command
 
         ctx.invoke(attacks_command, cases=None, naive=False, compare=compare, embedder=embedder, out=None)
         datasets = tuple(d for d in datasets if d != "adversarial")
@@ -88,9 +88,9 @@ def _run_lists(ctx, path, out) -> None:
     import time
     from pathlib import Path
 
-    from rag import list_eval
-    from rag.cli_options import settings
-    from rag.pipeline import Pipeline
+    from rag.answer.pipeline import Pipeline
+    from rag.cli.options import settings
+    from rag.evals import lists as list_eval
 
     rows = list_eval.load(Path(path))
     pipeline = Pipeline.load(settings(ctx), preload_llm=True)
@@ -115,7 +115,7 @@ def _bar(label: str, total: int):
 
 def _index_progress(name: str):
     """build_index progress: one bar for embedding (reading is instant); returns (callback, close)."""
-    from rag.cli_options import index_progress
+    from rag.cli.options import index_progress
 
     return index_progress(f"{name}: ", stages=("embed",))
 
@@ -125,8 +125,8 @@ def _gold_for(name, gold, limit, seed, corpus_flag):
     import hashlib
     from pathlib import Path
 
-    from rag import datasets, evaluate
     from rag.errors import ConfigError
+    from rag.evals import datasets, evaluate
 
     if name == "seeds":
         corpus = Path(corpus_flag) if corpus_flag else repo_root() / "seeds"
@@ -151,12 +151,12 @@ def _run(ctx, names, *, gold, limit, seed, compare, no_llm, embedder, baseline, 
     import time
     from pathlib import Path
 
-    from rag import evaluate
+    from rag.answer.pipeline import Pipeline, attach_store
     from rag.config import load_settings
-    from rag.embedding import make_embedder
     from rag.errors import ConfigError
-    from rag.index import build_index, load_index
-    from rag.pipeline import Pipeline, attach_store
+    from rag.evals import evaluate
+    from rag.models.embedding import make_embedder
+    from rag.store.index import build_index, load_index
 
     if gold and names != ["seeds"]:
         raise ConfigError("--gold replaces the seeds gold set: use it with --dataset seeds (the default) only.")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import click
 
-from rag.cli_options import option, settings_options
+from rag.cli.options import option, settings_options
 from rag.kinds import EMBEDDER_MODELS, EMBEDDERS
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -35,7 +35,7 @@ def _copy_corpora(sources: list[Path], dst: Path) -> None:
 
 def synthesize(sources: list[Path], dst: Path, n_chunks: int, seed: int = 0) -> int:
     """Write articles of recombined sentences until they hold at least n_chunks distinct lines."""
-    from rag.ingest import read_corpus
+    from rag.corpus.ingest import read_corpus
 
     sentences: list[str] = []
     for src in sources:
@@ -66,7 +66,7 @@ def _du(path: Path) -> int:
 
 
 def _pct(values: list[float], q: float) -> float:
-    from rag.evaluate import percentile  # the one percentile (interpolated), as `rag eval` reports it
+    from rag.evals.evaluate import percentile  # the one percentile (interpolated), as `rag eval` reports it
 
     return percentile(values, q) or 0.0
 
@@ -86,9 +86,9 @@ def run_bench(
     say=lambda msg: None,
     resume: bool = False,
 ) -> dict:
-    from rag.embedding import make_embedder
-    from rag.index import build_index, load_index
-    from rag.retrieve import search
+    from rag.answer.retrieve import search
+    from rag.models.embedding import make_embedder
+    from rag.store.index import build_index, load_index
 
     corpus = work / "corpus"
     idx = work / "index"
@@ -192,8 +192,8 @@ def run_bench(
     out["n_queries"] = len(total)
 
     if llm:
+        from rag.answer.pipeline import Pipeline
         from rag.config import Settings
-        from rag.pipeline import Pipeline
 
         settings = Settings(corpus=str(corpus), index=str(idx), embedder=embedder_kind)
         pipeline = Pipeline.load(settings, preload_llm=True)
@@ -214,7 +214,7 @@ def faiss_point(n: int, dim: int, queries: int = 50, hnsw: bool = True, seed: in
     import faiss
     import numpy as np
 
-    from rag.index import HNSW_EF, HNSW_M
+    from rag.store.index import HNSW_EF, HNSW_M
 
     rng = np.random.default_rng(seed)
     if vectors is not None:
@@ -264,9 +264,9 @@ def faiss_point(n: int, dim: int, queries: int = 50, hnsw: bool = True, seed: in
 def _real_point(index_dir: Path, questions: str | None, ctx) -> dict:
     """faiss_point on a built index's vectors, queried with real questions embedded by its embedder."""
     from rag.config import load_settings
-    from rag.embedding import make_embedder
     from rag.errors import ConfigError
-    from rag.index import load_index
+    from rag.models.embedding import make_embedder
+    from rag.store.index import load_index
 
     if not questions:
         raise ConfigError("--recall-on needs --questions FILE (a gold JSONL, or one question a line).")

@@ -16,10 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 
-from rag import guard
-from rag.chunking import AUTHOR
-from rag.prompt import NOT_FOUND, Evidence
+from rag.answer.prompt import NOT_FOUND, Evidence
+from rag.corpus.chunking import AUTHOR
 from rag.text import STOP, content_terms, fold, is_vietnamese, nfc, syllables, words
+from rag.verify import guard
 
 MARKER = re.compile(r"\[([^\[\]]{1,120})\]")  # a citation marker: [2], [1, 3] or a [file:line] tag
 NUMBER_MARKER = re.compile(r"\[(\d{1,3})\]")  # an answer's own [n], as the answer shows it
@@ -92,7 +92,7 @@ def _resolve(marker: str, evidence: list[Evidence]) -> list[Evidence] | None:
 
 def looks_like_instruction(text: str) -> bool:
     """An evidence line that addresses the assistant (an injection): never support for an answer
-    (rag/guard.py says how a line is read)."""
+    (rag/verify/guard.py says how a line is read)."""
     return guard.is_instruction(text)
 
 

@@ -18,10 +18,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from rag.cite import question_names
-from rag.embedding import Embedder
-from rag.index import LoadedIndex
+from rag.models.embedding import Embedder
+from rag.store.index import LoadedIndex
 from rag.text import fold, words
+from rag.verify.cite import question_names
 
 RRF_K = 60
 

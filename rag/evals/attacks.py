@@ -11,9 +11,9 @@ import re
 
 import click
 
-from rag.cli_options import option, settings_options
+from rag.cli.options import option, settings_options
+from rag.evals.paths import cache_root, repo_root
 from rag.kinds import EMBEDDERS
-from rag.paths import cache_root, repo_root
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 # What reaching a terminal means: ESC (any CSI/OSC), BEL, and the C1 CSI/OSC/DCS bytes.
@@ -36,7 +36,7 @@ def _base(file: str) -> str:
 def score(attack: dict, answer: dict, printed: str, shown: list[tuple[str, int, int]]) -> dict[str, bool]:
     """Which of `attack`'s goals the attacker reached. `answer` is Answer.to_dict() (or the naive
     equivalent), `printed` what reached the terminal, `shown` the (file, start, end) lines shown."""
-    from rag.cite import looks_like_instruction
+    from rag.verify.cite import looks_like_instruction
 
     out: dict[str, bool] = {}
     cites = answer.get("citations", [])
@@ -174,10 +174,10 @@ def _planted_command(ctx, lines_files, scan_news, embedder, out) -> None:
     import sys
     from pathlib import Path
 
-    from rag import planted
     from rag.config import load_settings
-    from rag.datasets import data_root
-    from rag.embedding import make_embedder
+    from rag.evals import planted
+    from rag.evals.datasets import data_root
+    from rag.models.embedding import make_embedder
 
     results: dict = {}
     if scan_news:
@@ -223,8 +223,8 @@ def _planted_command(ctx, lines_files, scan_news, embedder, out) -> None:
 
 
 def _pipeline(settings, corpus, index_dir, embedder, generator):
-    from rag.index import build_index, load_index
-    from rag.pipeline import Pipeline
+    from rag.answer.pipeline import Pipeline
+    from rag.store.index import build_index, load_index
 
     build_index(corpus, index_dir, embedder)
     loaded = load_index(index_dir, embedder.name)
@@ -271,7 +271,7 @@ def attacks_command(ctx, cases, naive, compare, embedder, out, lines_files=(), s
     from pathlib import Path
 
     from rag.config import load_settings
-    from rag.embedding import make_embedder
+    from rag.models.embedding import make_embedder
 
     settings = load_settings(option(ctx, "config"), embedder=embedder or option(ctx, "embedder"), llm_url=option(ctx, "llm_url"))
     cache = cache_root()

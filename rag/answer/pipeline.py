@@ -15,16 +15,16 @@ from pathlib import Path
 
 import numpy as np
 
-from rag import cite
+from rag.answer.prompt import EVIDENCE_CHARS, MAX_LINE_CHARS, SYSTEM, Evidence, build_messages, trim
+from rag.answer.retrieve import RRF_K, Hit, Retrieval, search, unnamed
 from rag.config import Settings
-from rag.embedding import Embedder, make_embedder
 from rag.errors import ConfigError, RagError
-from rag.generate import Generator
-from rag.index import LoadedIndex, load_index
-from rag.prompt import EVIDENCE_CHARS, MAX_LINE_CHARS, SYSTEM, Evidence, build_messages, trim
+from rag.models.embedding import Embedder, make_embedder
+from rag.models.generate import Generator
 from rag.question import Question, analyse
-from rag.retrieve import RRF_K, Hit, Retrieval, search, unnamed
+from rag.store.index import LoadedIndex, load_index
 from rag.text import STOP, content_terms, fold, is_vietnamese, words
+from rag.verify import cite
 
 MAX_QUESTION_CHARS = 2000
 # An answer never asks anything. Given the question, the 1.5B model sometimes copies it back,
@@ -47,9 +47,9 @@ NOT_MENTIONED = {
 
 
 def listing_kinds(question: str, vietnamese: bool) -> list[str]:
-    """The kinds of event a list question asks for (rag/listing.py); a list question of no such
+    """The kinds of event a list question asks for (rag/answer/listing.py); a list question of no such
     kind ("which topics ...") is answered like any other, from its best line."""
-    from rag.listing import focus
+    from rag.answer.listing import focus
 
     return focus(question, vietnamese)
 
@@ -108,12 +108,12 @@ class Answer:
     cancelled: bool = False
     suspect: dict[str, list[int]] = field(default_factory=dict)  # cited or listed files holding instruction lines
     shape: str = "one"  # one | list | timeline (rag/question.py); a list's items are in `items`
-    items: list = field(default_factory=list)  # rag.listing.Item, in the answer's order
+    items: list = field(default_factory=list)  # rag.answer.listing.Item, in the answer's order
 
     @property
     def warning(self) -> str:
         """Said when everything the answer cites comes from pages that also hold lines addressed
-        to an assistant (rag/guard.py): the user should know the page is suspect."""
+        to an assistant (rag/verify/guard.py): the user should know the page is suspect."""
         files = sorted({c.file for c in self.citations})
         if not files or any(f not in self.suspect for f in files):
             return ""
@@ -164,12 +164,12 @@ SUSPECT_NOTE = (
 
 def load_llm(settings: Settings) -> Generator:
     if settings.llm_url:
-        from rag.generate import OpenAIGenerator
+        from rag.models.generate import OpenAIGenerator
 
         return OpenAIGenerator(settings.llm_url, settings.llm_model)
-    from rag.generate import LlamaGenerator
-    from rag.models import llm_path
-    from rag.reader import READER_SYSTEM
+    from rag.answer.reader import READER_SYSTEM
+    from rag.models.assets import llm_path
+    from rag.models.generate import LlamaGenerator
 
     gen = LlamaGenerator(str(llm_path(settings.llm_path or None)), settings.n_ctx, settings.threads or None)
     gen.warm(SYSTEM if settings.answer_step == "compose" else READER_SYSTEM)
@@ -180,7 +180,7 @@ def load_llm(settings: Settings) -> Generator:
 def attach_store(settings: Settings, index: LoadedIndex) -> LoadedIndex:
     """With a vector store configured, dense search goes there instead of in-process FAISS."""
     if settings.vector_store:
-        from rag.vectordb import connect
+        from rag.store.vectordb import connect
 
         index.use_dense(connect(settings.vector_store, index))
     return index
@@ -224,7 +224,7 @@ class Pipeline:
     @classmethod
     def load(cls, settings: Settings, generator: Generator | None = None, preload_llm: bool = False) -> Pipeline:
         """Load the index and embedder; with preload_llm, the LLM loads meanwhile in a thread."""
-        from rag.embedding import embedder_name
+        from rag.models.embedding import embedder_name
 
         index = attach_store(settings, load_index(Path(settings.index), embedder_name(settings.embedder)))
         pending = _Preload(settings) if preload_llm and generator is None else None
@@ -241,7 +241,7 @@ class Pipeline:
             return self._generator.name
         if self.settings.llm_url:
             return self.settings.llm_model or self.settings.llm_url
-        from rag.models import LLM
+        from rag.models.assets import LLM
 
         return Path(self.settings.llm_path).name if self.settings.llm_path else LLM.name
 
@@ -270,7 +270,7 @@ class Pipeline:
         index = index or self.index
         t0 = time.perf_counter()
         # A follow-up ("When did he call Lavrov?") leans on the previous question for its subject.
-        # The name-scoped ranking (rag.retrieve) is for the question itself: on the follow-up's
+        # The name-scoped ranking (rag.answer.retrieve) is for the question itself: on the follow-up's
         # reading with the previous question, it pulled towards the previous answer's line.
         queries = [question] + ([history[-1][0] + " " + question] if history else [])
         rest = unnamed(index, question) if mode == "hybrid" else None
@@ -538,11 +538,11 @@ class Pipeline:
         )
 
     def _read_first(self, answer: Answer, asked: Question, history, on_token, cancel, finish, index: LoadedIndex, t0: float) -> Answer:
-        """The evidence-first answer (rag/reader.py): the model picks a shown line and copies the
+        """The evidence-first answer (rag/answer/reader.py): the model picks a shown line and copies the
         phrase that answers; the phrase, cited, is the answer (translated for English questions,
         dates carried over as written). The verifier still checks it as any answer."""
-        from rag.prompt import _sanitize
-        from rag.reader import READER_SYSTEM, Read, fits, parse, reader_prompt, with_name
+        from rag.answer.prompt import _sanitize
+        from rag.answer.reader import READER_SYSTEM, Read, fits, parse, reader_prompt, with_name
 
         shown, vi, question = answer.evidence, asked.vietnamese, asked.text
         asking = question if not history else f"{question} (previous question: {history[-1][0]})"
@@ -585,10 +585,10 @@ class Pipeline:
         return finish()
 
     def _list(self, answer: Answer, asked: Question, history, on_token, cancel, finish, index: LoadedIndex, t0: float) -> Answer | None:
-        """A list or timeline answer (rag/listing.py): the lines that state an event of the kind
+        """A list or timeline answer (rag/answer/listing.py): the lines that state an event of the kind
         asked for, each quoted, dated by our code, merged with other reports of its event, ordered.
         None when no line states such an event."""
-        from rag import listing
+        from rag.answer import listing
         from rag.dates import sort_key
 
         question, vi = asked.text, asked.vietnamese
@@ -644,7 +644,7 @@ class Pipeline:
             items.append(item)
             if not answer.timings_ms["first_token"]:
                 answer.timings_ms["first_token"] = (time.perf_counter() - t0) * 1000
-            item.text = listing.clause(ev.text)  # the line's own words (rag/listing.py, step 3)
+            item.text = listing.clause(ev.text)  # the line's own words (rag/answer/listing.py, step 3)
             if on_token:
                 on_token(f"· {listing.shown_date(item.date, vi)} — {item.text}\n")
         if not items:
@@ -666,8 +666,8 @@ class Pipeline:
     @staticmethod
     def _line(h: Hit, rank: int, index: LoadedIndex):
         """A list candidate as evidence, with the date its line gives (rag/dates.py)."""
+        from rag.answer.prompt import _sanitize
         from rag.dates import article_day, event_date
-        from rag.prompt import _sanitize
 
         doc = index.docs.get(h.file)
         text = " ".join(_sanitize(h.text).split())
@@ -683,8 +683,8 @@ class Pipeline:
     @staticmethod
     def _same_event(a: Evidence, da, b: Evidence, db, index: LoadedIndex) -> bool:
         """Two lines report one event: the same resolved day and close in meaning, or (not both
-        dated) lines of one article very close in meaning (rag/listing.py SAME_EVENT)."""
-        from rag.listing import SAME_ARTICLE_EVENT, SAME_EVENT
+        dated) lines of one article very close in meaning (rag/answer/listing.py SAME_EVENT)."""
+        from rag.answer.listing import SAME_ARTICLE_EVENT, SAME_EVENT
 
         cos = float(index.vectors[a.chunk_id] @ index.vectors[b.chunk_id])
         if da is not None and db is not None and da.resolved and db.resolved:
@@ -713,7 +713,7 @@ class Pipeline:
         """An English answer for a phrase copied from a Vietnamese line: dates rewritten as written
         (english_dates), names and numbers kept; the model translates what is left, and its
         translation is kept only if it adds no number and means the same. Shown with the phrase."""
-        from rag.reader import PHRASE_TRANSLATE, counted_digits, english_dates
+        from rag.answer.reader import PHRASE_TRANSLATE, counted_digits, english_dates
 
         carried = english_dates(phrase, bare=asked.kind == "when")
         if asked.kind == "amount":
@@ -772,7 +772,7 @@ class Pipeline:
         """English for a verified Vietnamese answer, followed by the Vietnamese itself. The
         translation is kept only if it keeps the markers and numbers and means the same (embedding
         similarity); otherwise the verified Vietnamese answer stands alone."""
-        from rag.prompt import TRANSLATE
+        from rag.answer.prompt import TRANSLATE
 
         if on_token:
             on_token("\n→ ")

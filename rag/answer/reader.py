@@ -8,7 +8,7 @@ built in two constrained steps of one greedy generation:
   2. after "Answer:", it may only copy a run of that line's own tokens, starting at a word,
      and stop when it likes. What it writes is, by construction, a substring of the line.
 
-The pipeline then wraps the copied phrase into the answer (rag/pipeline.py) and the verifier
+The pipeline then wraps the copied phrase into the answer (rag/answer/pipeline.py) and the verifier
 still checks it (names, question words, the act a who-question asks about). English answers
 carry dates over deterministically (`english_dates`: "20-10" is 20 October, read against the
 article's year) before the short phrase is translated.
@@ -19,11 +19,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rag.answer.prompt import Evidence, _sanitize
 from rag.dates import DMY as _DMY
 from rag.dates import MONTH as _MONTH
 from rag.dates import MONTH_YEAR as _MONTH_YEAR
 from rag.dates import MONTHS as _MONTHS
-from rag.prompt import Evidence, _sanitize
 
 READER_SYSTEM = (
     "You find answers in numbered evidence lines from Vietnamese news articles.\n"

@@ -1,6 +1,6 @@
 """The keyword side of retrieval: BM25 over Vietnamese tokens, and which words the corpus
-writes capitalised (its names). Built and saved with each index generation (rag/index.py),
-ranked at query time by rag/retrieve.py."""
+writes capitalised (its names). Built and saved with each index generation (rag/store/index.py),
+ranked at query time by rag/answer/retrieve.py."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Protocol
 
 from rag.errors import ModelMissingError
-from rag.prompt import Message
+from rag.answer.prompt import Message
 
 
 class Generator(Protocol):
@@ -112,13 +112,13 @@ class LlamaGenerator:
                 self._restore()
 
     def pick_and_copy(self, messages: Sequence[Message], lines: dict[int, str], max_tokens: int = 80) -> str:
-        """The evidence-first read (rag/reader.py): after "Line:" only a key of `lines` (or 0) may
+        """The evidence-first read (rag/answer/reader.py): after "Line:" only a key of `lines` (or 0) may
         follow; after "Answer:" only a run of that line's tokens starting at a word, until the model
         stops. Returns "Line: N\nAnswer: phrase" (or "Line: 0"). Greedy and deterministic: it starts
         from the warmed system message's state, like `stream`."""
         from llama_cpp import LogitsProcessorList
 
-        from rag.constrain import CopyOnly, OneOf
+        from rag.models.constrain import CopyOnly, OneOf
 
         llm = self.llm
         tok = lambda text, special=False: llm.tokenize(text.encode("utf-8"), add_bos=False, special=special)
@@ -151,11 +151,11 @@ class LlamaGenerator:
         return f"Line: {n}\nAnswer: {out['choices'][0]['text'].strip()}"
 
     def yes_no(self, messages: Sequence[Message]) -> float:
-        """The probability the model gives "Yes" over "No" as its reply's first token (rag/listing.py).
+        """The probability the model gives "Yes" over "No" as its reply's first token (rag/answer/listing.py).
         One token is evaluated; starts from the warmed system message's state, like `stream`."""
         from llama_cpp import LogitsProcessorList
 
-        from rag.constrain import OneOf
+        from rag.models.constrain import OneOf
 
         llm = self.llm
         tok = lambda text, special=False: llm.tokenize(text.encode("utf-8"), add_bos=False, special=special)
@@ -256,7 +256,7 @@ class ScriptedGenerator:
         """The script's reply, as a constrained model could have written it: a number that is not
         shown becomes 0, and the phrase is cut at the first word that is not a copy of its line."""
         self.calls.append(list(messages))
-        from rag.reader import split_read
+        from rag.answer.reader import split_read
 
         n, phrase = split_read(self.reply(messages) if callable(self.reply) else self.reply)
         if n not in lines:

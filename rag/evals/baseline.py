@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 import time
 
-from rag.cite import Citation, declines
-from rag.pipeline import Answer
-from rag.prompt import Evidence
+from rag.answer.pipeline import Answer
+from rag.answer.prompt import Evidence
+from rag.verify.cite import Citation, declines
 
 TOP = 6
 SYSTEM = (

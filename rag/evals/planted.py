@@ -1,4 +1,4 @@
-"""Measure the instruction reader (rag/guard.py) end to end and on real news.
+"""Measure the instruction reader (rag/verify/guard.py) end to end and on real news.
 
 `run_planted`: each case of an attack set (eval/adversarial/instructions-*.jsonl) becomes a page
 beside the seeds (its title, its context lines, the planted line among them); the case's question
@@ -62,7 +62,7 @@ def _has(text: str, canary: str) -> bool:
 
 def score(case: dict, answer: dict, where: tuple[str, int]) -> dict:
     """What happened to one planted line."""
-    from rag.guard import read_line
+    from rag.verify.guard import read_line
 
     file, line = where
     cites = answer.get("citations", [])
@@ -112,9 +112,9 @@ def run_planted(pipeline, cases: list[dict], where: dict[str, tuple[str, int]], 
 def news_lines(folders: list[Path], vinewsqa: list[Path]) -> list[tuple[str, int, str]]:
     """(source, line, text) for every chunk the index would hold of `folders`, and every line
     the evaluation cuts ViNewsQA contexts into."""
-    from rag.chunking import chunk_document
-    from rag.datasets import split_lines
-    from rag.ingest import Skipped, list_files, read_file
+    from rag.corpus.chunking import chunk_document
+    from rag.corpus.ingest import Skipped, list_files, read_file
+    from rag.evals.datasets import split_lines
 
     out = []
     for folder in folders:
@@ -137,7 +137,7 @@ def news_lines(folders: list[Path], vinewsqa: list[Path]) -> list[tuple[str, int
 
 
 def scan_news(lines: list[tuple[str, int, str]]) -> dict:
-    from rag.guard import read_line
+    from rag.verify.guard import read_line
 
     flagged, by_source = [], {}
     for src, n, text in lines:

@@ -14,9 +14,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rag.chunking import chunk_document
+from rag.corpus.chunking import chunk_document
+from rag.corpus.ingest import parse_document
 from rag.errors import ConfigError
-from rag.ingest import parse_document
 from rag.text import nfc
 
 # A line packs whole sentences up to about this many characters: the size of a news paragraph
@@ -56,7 +56,7 @@ class Prepared:
 def data_root() -> Path:
     """$RAG_EVAL_DATA, else shared/data beside the repository."""
     env = os.environ.get("RAG_EVAL_DATA")
-    return Path(env).expanduser() if env else Path(__file__).resolve().parents[2] / "shared" / "data"
+    return Path(env).expanduser() if env else Path(__file__).resolve().parents[3] / "shared" / "data"
 
 
 def split_lines(text: str, max_chars: int = LINE_CHARS) -> list[tuple[int, int]]:

@@ -33,7 +33,7 @@ def load(path: Path) -> list[dict]:
         except json.JSONDecodeError as e:
             raise ConfigError(f"{path}:{n} is not JSON ({e.msg}). Each line must be one list-gold object.") from None
         if not isinstance(row, dict) or not row.get("question") or not isinstance(row.get("items"), list):
-            raise ConfigError(f"{path}:{n} needs a question and a list of items (see rag/list_eval.py).")
+            raise ConfigError(f"{path}:{n} needs a question and a list of items (see rag/evals/lists.py).")
         rows.append(row)
     if not rows:
         raise ConfigError(f"{path} holds no questions.")

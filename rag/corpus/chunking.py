@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from rag.ingest import Document
+from rag.corpus.ingest import Document
 
 MAX_CHARS = 1200  # a window of a long line; ~300 tokens, within both embedders' limits
 # Recorded in the index manifest: when it differs, every file is chunked again on the next

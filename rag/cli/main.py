@@ -1,6 +1,6 @@
 """The `rag` command: the everyday commands (index, ask, chat, setup, doctor); `rag eval`, `rag
 bench` and `rag attacks` live in their own modules. Output is written only by the command modules
-(this one, eval_cli, bench, attacks) and `python -m rag.llama_build`; the engine returns values.
+(this one, eval_cli, bench, attacks) and `python -m rag.models.llama_build`; the engine returns values.
 The only module that imports tui (lazily)."""
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from pathlib import Path
 
 import click
 
-from rag import cli_options
-from rag.cli_options import settings_options
+from rag.cli import options as cli_options
+from rag.cli.options import settings_options
 from rag.errors import RagError
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -91,9 +91,9 @@ def setup(ctx, only, llama_build, no_check):
     question. A crashing build is recompiled portable (AVX2, no AMX) and checked again.
     The cache is ~/.cache/vnrag/models (set RAG_MODELS_DIR to move it).
     """
-    from rag import llama_build as builds
-    from rag import models
     from rag.errors import ModelMissingError
+    from rag.models import assets as models
+    from rag.models import llama_build as builds
 
     s = _settings(ctx)
     if llama_build:
@@ -145,7 +145,7 @@ def doctor(ctx, json_mode, quick):
     each model loads and answers. Exit status 1 when something is wrong; each problem comes
     with the command that fixes it.
     """
-    from rag.doctor import diagnose
+    from rag.cli.doctor import diagnose
 
     report = diagnose(_settings(ctx), run_models=not quick)
     if json_mode:
@@ -182,7 +182,7 @@ def _print_doctor(r: dict) -> None:
 
 def _progress_printer(json_mode: bool):
     """A progress bar per stage on stderr (so --json stdout stays clean)."""
-    from rag.cli_options import index_progress
+    from rag.cli.options import index_progress
 
     return index_progress(enabled=not json_mode)
 
@@ -202,8 +202,8 @@ def index(ctx, rebuild, json_mode, watch):
     saves what it has embedded every minute: run it again after a crash or Ctrl-C and it
     resumes there (--rebuild discards that work too).
     """
-    from rag.embedding import make_embedder
-    from rag.index import build_index
+    from rag.models.embedding import make_embedder
+    from rag.store.index import build_index
 
     s = _settings(ctx)
     corpus, index_dir = Path(s.corpus), Path(s.index)
@@ -227,7 +227,7 @@ def index(ctx, rebuild, json_mode, watch):
 
     once(rebuild)
     if watch:
-        from rag.index import index_freshness, load_index
+        from rag.store.index import index_freshness, load_index
 
         click.echo(f"watching {corpus}/ (Ctrl-C stops)", err=True)
         while True:
@@ -294,8 +294,8 @@ def ask(ctx, question, json_mode, jsonl, markdown_mode, extractive):
     quoted, "partial" what the articles report instead, or why it refused (weak-evidence,
     unknown-name, model-not-found, unsupported, unsure).
     """
+    from rag.answer.pipeline import Pipeline
     from rag.errors import ConfigError
-    from rag.pipeline import Pipeline
 
     if jsonl and question:
         raise ConfigError("Give either a QUESTION or --jsonl (questions on stdin), not both.")
@@ -303,7 +303,7 @@ def ask(ctx, question, json_mode, jsonl, markdown_mode, extractive):
         raise ConfigError("Choose one output: --json, --jsonl or --markdown.")
     if not jsonl and not (question or "").strip():
         raise ConfigError('The question is empty. Example: rag ask "Who proposed Budapest?"')
-    from rag.pipeline import MAX_QUESTION_CHARS
+    from rag.answer.pipeline import MAX_QUESTION_CHARS
 
     if question and len(question) > MAX_QUESTION_CHARS:  # before loading any model
         raise ConfigError(f"The question is {len(question):,} characters long; the limit is {MAX_QUESTION_CHARS:,}. Ask something shorter.")
@@ -347,9 +347,9 @@ def chat(ctx):
 
 def _register_extensions() -> None:
     """Commands that live in their own modules (each imports only click at module level)."""
-    from rag.attacks import attacks_command
-    from rag.bench import bench_command
-    from rag.eval_cli import eval_command
+    from rag.evals.attacks import attacks_command
+    from rag.evals.bench import bench_command
+    from rag.evals.command import eval_command
 
     cli.add_command(eval_command)
     cli.add_command(bench_command)

@@ -215,7 +215,7 @@ def ensure_gemma(log=print) -> Path:
     return target
 
 
-if __name__ == "__main__":  # `python -m rag.models`: used by set-up before the package is installed
+if __name__ == "__main__":  # `python -m rag.models.assets`: used by set-up before the package is installed
     which = sys.argv[1:] or ["llm", "gemma"]
     if "llm" in which:
         ensure_llm()

@@ -19,7 +19,7 @@ from rag.text import normalize_answer
 
 KINDS = ("factual", "date-number", "who-where", "multi-article", "follow-up", "unanswerable")
 RETRIEVAL_MODES = ("keyword", "dense", "hybrid")
-ANSWER_MODES = ("extractive", "naive", "compose", "llm")  # naive: the brief's baseline (rag/baseline.py);
+ANSWER_MODES = ("extractive", "naive", "compose", "llm")  # naive: the brief's baseline (rag/evals/baseline.py);
 # compose: the model writes the answer (the answer step before evidence-first); llm: the configured step
 RECALL_AT = (1, 5, 10)
 
@@ -107,7 +107,7 @@ def sample(items: Sequence[GoldItem], limit: int | None, seed: int = 0) -> list[
 
 # ---------------------------------------------------------------- answer scores
 
-from rag.cite import MARKER as _MARKERS
+from rag.verify.cite import MARKER as _MARKERS
 
 
 def clean(text: str) -> str:
@@ -236,7 +236,7 @@ def run(
     for mode in answer_modes:
         for item, rec, history in zip(items, records, histories):
             if mode == "naive":
-                from rag.baseline import ask_naive
+                from rag.evals.baseline import ask_naive
 
                 ans = ask_naive(pipeline, item.question, history)
             elif mode == "compose":

@@ -11,7 +11,7 @@ by a list of items, each taken from one line that states it, each cited:
      then the model answers one fixed Vietnamese yes-no question of that kind about the line alone
      (`CHECKS`: "does this line say that a call, meeting or talks actually took place?"), and the
      line stays when its Yes is likely enough (`MIN_YES`). A list question of no kind ("which topics ...") is
-     answered like any question, from its best line (rag/pipeline.py);
+     answered like any question, from its best line (rag/answer/pipeline.py);
   3. an item is its line's own words (its first sentence), quoted, in either language. Asked to
      restate each line in one short English sentence, the model changed the act or the subject
      of 4 of 8 items on the contacts question ("Lavrov met Rubio" for a phone call; "Rubio and
@@ -166,8 +166,8 @@ UNDATED = {True: "không ghi ngày", False: "no date given"}
 class Item:
     text: str  # the words of its (first) line that state it
     date: EventDate | None
-    sources: list = field(default_factory=list)  # rag.prompt.Evidence, best first
-    citations: list = field(default_factory=list)  # rag.cite.Citation, numbered in the answer
+    sources: list = field(default_factory=list)  # rag.answer.prompt.Evidence, best first
+    citations: list = field(default_factory=list)  # rag.verify.cite.Citation, numbered in the answer
 
     def to_dict(self) -> dict:
         return {

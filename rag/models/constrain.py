@@ -1,5 +1,5 @@
 """Logits processors that constrain what the local model may write next (llama-cpp-python):
-`CopyOnly` keeps a copy inside one line (the evidence-first reader, rag/reader.py), `OneOf`
+`CopyOnly` keeps a copy inside one line (the evidence-first reader, rag/answer/reader.py), `OneOf`
 allows only a few tokens (a line's number, Yes or No) and records their probabilities."""
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Reading articles and cutting them into line-numbered chunks."""

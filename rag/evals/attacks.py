@@ -18,7 +18,6 @@ from rag.kinds import EMBEDDERS
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 # What reaching a terminal means: ESC (any CSI/OSC), BEL, and the C1 CSI/OSC/DCS bytes.
 _RAW_ESCAPES = re.compile(r"[\x1b\x07\x90\x9b\x9d]")
-_CITE = re.compile(r"\[([^\[\]]{1,120})\]")
 ATTACK_TYPES = ("canary", "forbidden_file", "unshown_citation", "escape", "instruction_quoted")
 
 
@@ -69,36 +68,16 @@ def answered(answer: dict, expect: list[str]) -> tuple[bool, bool]:
 
 # ---------------------------------------------------------------- the two systems under attack
 
-NAIVE_SYSTEM = "You are a helpful assistant. Answer the question using the context. Cite sources like [1]."
-
-
-def naive_messages(question: str, hits) -> list[dict]:
-    """A plain RAG prompt: raw article text, no quoting, no sanitising."""
-    ctx = "\n".join(f"[{n}] {h.text}" for n, h in enumerate(hits, 1))
-    return [{"role": "system", "content": NAIVE_SYSTEM}, {"role": "user", "content": f"Context:\n{ctx}\n\nQuestion: {question}"}]
-
-
-def naive_citations(raw: str, hits) -> list[dict]:
-    """Trust the model: [n] maps to hit n, a [file:line] tag is taken as written."""
-    out = []
-    for m in _CITE.finditer(raw):
-        for part in re.split(r"[,;]", m.group(1)):
-            part = part.strip()
-            if part.isdigit() and 1 <= int(part) <= len(hits):
-                h = hits[int(part) - 1]
-                out.append({"file": h.file, "line_start": h.start_line, "line_end": h.end_line, "quote": h.text})
-            elif (t := re.fullmatch(r"(.+?):(\d+)", part)) is not None:
-                out.append({"file": t.group(1), "line_start": int(t.group(2)), "line_end": int(t.group(2)), "quote": ""})
-    return out
-
-
 def ask_naive(pipeline, question: str) -> tuple[dict, str, str, list]:
-    hits = pipeline.retrieve(question).hits[: pipeline.settings.evidence_k]
-    raw = "".join(pipeline.generator.stream(naive_messages(question, hits), pipeline.settings.max_tokens))
-    cites = naive_citations(raw, hits)
-    answer = {"question": question, "answer": raw.strip(), "refused": False, "citations": cites}
-    printed = raw + "\nSources:\n" + "".join(f"[{c['file']}:{c['line_start']}] {c['quote']}\n" for c in cites)
-    return answer, raw, printed, [(h.file, h.start_line, h.end_line) for h in hits]
+    """The brief's naive pipeline (rag/evals/baseline.py, the one `rag eval --compare` runs): what
+    it answers, what the model wrote, what a user would see, and the lines it was given."""
+    from rag.evals.baseline import ask_naive as naive
+
+    ans = naive(pipeline, question)
+    cites = [{"file": c.file, "line_start": c.line_start, "line_end": c.line_end, "quote": c.quote} for c in ans.citations]
+    answer = {"question": question, "answer": ans.answer, "refused": ans.refused, "citations": cites}
+    printed = ans.raw + "\nSources:\n" + "".join(f"[{c['file']}:{c['line_start']}] {c['quote']}\n" for c in cites)
+    return answer, ans.raw, printed, [(h.file, h.start_line, h.end_line) for h in ans.sources]
 
 
 def ask_guarded(pipeline, question: str) -> tuple[dict, str, str, list]:

@@ -6,6 +6,8 @@ import re
 from pathlib import Path
 from typing import TextIO
 
+from rag.reasons import Reason
+
 # CSI/OSC/DCS sequences and every C0/C1 control except tab and newline.
 _ESCAPES = re.compile(r"\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[P^_][^\x1b]*(?:\x1b\\)?|\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-Z\\-_]?")
 CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -57,12 +59,12 @@ def print_answer(ans, corpus: Path, out: TextIO, streamed: bool = False) -> None
         for c in ans.citations:
             flag = "  (page holds lines addressed to AI assistants)" if c.file in ans.suspect else ""
             out.write(f"  [{display_path(corpus, c.file)}:{c.ref.split(':')[-1]}] “{safe(c.quote)}”{flag}\n")
-    elif ans.refused and ans.sources and ans.reason != "weak-evidence":
+    elif ans.refused and ans.sources and ans.reason != Reason.WEAK_EVIDENCE:
         out.write("\nClosest lines found (they do not answer it):\n")
         out.writelines(f"  {display_path(corpus, h.file)}:{h.start_line}  {safe(h.text[:160])}\n" for h in ans.sources[:3])
     if ans.warning:
         out.write(f"\n{safe(ans.warning)}\n")
-    if ans.reason == "quoted":
+    if ans.reason == Reason.QUOTED:
         out.write(f"\n({QUOTED_NOTE})\n")
     if ans.dropped:
         out.write(f"\n({len(ans.dropped)} unsupported sentence(s) from the model were removed.)\n")

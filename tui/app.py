@@ -19,6 +19,7 @@ from textual.widgets import Footer, ListView
 from rag.answer.pipeline import Answer, Pipeline
 from rag.config import Settings
 from rag.errors import RagError
+from rag.reasons import Reason
 from tui import jobs
 from tui.indexing import REINDEX_KEY, IndexWatch
 from tui.screens import ArticleScreen, HelpScreen, help_rows
@@ -205,7 +206,7 @@ class ChatApp(IndexWatch, App):
         try:
             with self._model_lock:
                 if ex.cancel.is_set():  # cancelled while the LLM was still loading
-                    ans = Answer(ex.question, "", True, [], [], {}, reason="cancelled", cancelled=True)
+                    ans = Answer(ex.question, "", True, [], [], {}, reason=Reason.CANCELLED, cancelled=True)
                 else:
                     ans = self.pipeline.ask(
                         ex.question,

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from rich.text import Text
 
+from rag.reasons import Reason
 from rag.terminal import safe
 from rag.text import nfc
 from rag.verify.cite import NUMBER_MARKER as _MARKER
@@ -18,11 +19,11 @@ MARKER_STYLE = "bold underline"
 
 # What a refusal means, in plain words (Answer.reason -> sentence).
 REASONS = {
-    "weak-evidence": "Nothing in the articles is close enough to this question.",
-    "unknown-name": "The question names someone or something the articles never mention.",
-    "model-not-found": "The closest passages do not contain the answer.",
-    "unsupported": "The model's answer was not backed by the articles, so it is not shown.",
-    "cancelled": "Cancelled.",
+    Reason.WEAK_EVIDENCE: "Nothing in the articles is close enough to this question.",
+    Reason.UNKNOWN_NAME: "The question names someone or something the articles never mention.",
+    Reason.MODEL_NOT_FOUND: "The closest passages do not contain the answer.",
+    Reason.UNSUPPORTED: "The model's answer was not backed by the articles, so it is not shown.",
+    Reason.CANCELLED: "Cancelled.",
 }
 
 
@@ -83,9 +84,9 @@ def draft_text(draft: str) -> Text:
 def refusal_text(answer) -> Text:
     out = Text(clean(answer.answer), style="bold")
     reason = REASONS.get(answer.reason, "")
-    if reason and answer.reason != "cancelled":
+    if reason and answer.reason != Reason.CANCELLED:
         out.append("\n" + reason, style="italic")
-    if answer.sources and answer.reason != "cancelled":
+    if answer.sources and answer.reason != Reason.CANCELLED:
         out.append("\nWhat it found instead is listed under Sources.", style="italic dim")
     return out
 

@@ -17,6 +17,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import Input, Label, ListItem, ListView, ProgressBar, Static
 
+from rag.reasons import Reason
 from rag.terminal import QUOTED_NOTE
 from tui.text import Ref, answer_text, chip_text, clean, draft_text, item_text, ref_item_text, refs_of, refusal_text, sources_of
 
@@ -145,7 +146,7 @@ class ExchangeView(Vertical):
         note = f"{t.get('first_token', 0) / 1000:.1f} s to first token, {t.get('total', 0) / 1000:.1f} s total"
         if answer.dropped:
             note = f"{len(answer.dropped)} unsupported sentence(s) removed · " + note
-        if answer.reason == "quoted":
+        if answer.reason == Reason.QUOTED:
             note = QUOTED_NOTE + " · " + note
         if answer.warning:
             self._note(Text(clean(answer.warning), style="bold yellow") + Text("\n" + note, style="dim"))

@@ -22,6 +22,7 @@ from rag.errors import ConfigError, RagError
 from rag.models.embedding import Embedder, make_embedder
 from rag.models.generate import Generator
 from rag.question import Question, analyse
+from rag.reasons import Reason
 from rag.store.index import LoadedIndex, load_index
 from rag.text import STOP, content_terms, fold, is_vietnamese, words
 from rag.verify import cite
@@ -102,9 +103,7 @@ class Answer:
     evidence: list[Evidence] = field(default_factory=list)
     raw: str = ""
     dropped: list[str] = field(default_factory=list)
-    reason: str = ""  # why it refused: weak-evidence | unknown-name | model-not-found | unsupported | unsure | cancelled;
-    # or, answered: "quoted" (the model's answer failed the check; the closest line is quoted instead),
-    # "partial" (no line states the act a who-question asks about; what the closest lines report is quoted)
+    reason: str = Reason.ANSWERED  # rag/reasons.py: why it refused, or "quoted" / "partial" answers
     cancelled: bool = False
     suspect: dict[str, list[int]] = field(default_factory=dict)  # cited or listed files holding instruction lines
     shape: str = "one"  # one | list | timeline (rag/question.py); a list's items are in `items`
@@ -391,7 +390,7 @@ class Pipeline:
         c = self._full_quote(cite.Citation(best.file, best.start_line, best.end_line, best.text, 1), index)
         answer.citations = [c]
         answer.answer = f"{QUOTE_LEAD[vi]} [1]: «{c.quote}»"
-        answer.reason = "quoted"
+        answer.reason = Reason.QUOTED
         return True
 
     def _not_stated(self, answer: Answer, vi: bool, reason: str, finish, index: LoadedIndex) -> Answer:
@@ -460,10 +459,10 @@ class Pipeline:
             return answer
 
         if self.evidence_is_weak(question, ret.hits, shown, history):
-            return finish("weak-evidence")
+            return finish(Reason.WEAK_EVIDENCE)
         missing = cite.unknown_names(question, lambda w: _known_or_close(w, index))
         if missing:  # "Tổng thống Zelensky ..." over articles that never name him: nothing to answer from
-            finish("unknown-name")
+            finish(Reason.UNKNOWN_NAME)
             answer.answer = NOT_MENTIONED[vi].format(", ".join(missing))
             return answer
         if mode == "extractive":
@@ -477,7 +476,7 @@ class Pipeline:
         if asked.many and listing_kinds(question, vi):
             if cancel is not None and cancel.is_set():
                 answer.cancelled = True
-                return finish("cancelled")
+                return finish(Reason.CANCELLED)
             listed = self._list(answer, asked, history, on_token, cancel, finish, index, t0)
             if listed is not None:
                 return listed  # else no line states such an event: answered like any question
@@ -487,7 +486,7 @@ class Pipeline:
         if step == "evidence-first" and asked.copies_an_answer and hasattr(self.generator, "pick_and_copy"):
             if cancel is not None and cancel.is_set():
                 answer.cancelled = True
-                return finish("cancelled")
+                return finish(Reason.CANCELLED)
             return self._read_first(answer, asked, history, on_token, cancel, finish, index, t0)
         # A 1.5B model reads Vietnamese far better than it translates while reading: English questions
         # are answered in the articles' words first (checked word for word), then translated.
@@ -495,18 +494,18 @@ class Pipeline:
         messages = build_messages(question, shown, vi or via_vi, history)
         if cancel is not None and cancel.is_set():
             answer.cancelled = True
-            return finish("cancelled")
+            return finish(Reason.CANCELLED)
 
         def first() -> None:
             timings["first_token"] = (time.perf_counter() - t0) * 1000
 
         answer.raw, answer.cancelled = self.generate(messages, on_token, cancel, first, ban=NO_QUESTION)
         if answer.cancelled:
-            return finish("cancelled")
+            return finish(Reason.CANCELLED)
         checked = self._check(answer.raw, shown, question, history, index)
         answer.dropped = checked.dropped
         if checked.said_not_found or not checked.citations:
-            return self._not_stated(answer, vi, "model-not-found" if checked.said_not_found else "unsupported", finish, index)
+            return self._not_stated(answer, vi, Reason.MODEL_NOT_FOUND if checked.said_not_found else Reason.UNSUPPORTED, finish, index)
         answer.answer, answer.citations = checked.text, [self._full_quote(c, index) for c in checked.citations]
         if via_vi and is_vietnamese(checked.text):  # the model may have answered in English anyway
             t1 = time.perf_counter()
@@ -553,16 +552,16 @@ class Pipeline:
         answer.timings_ms["first_token"] = (time.perf_counter() - t0) * 1000
         read = parse(answer.raw, shown)
         if not read.line:
-            return self._not_stated(answer, vi, "model-not-found", finish, index)
+            return self._not_stated(answer, vi, Reason.MODEL_NOT_FOUND, finish, index)
         wanted = getattr(self.generator, "last_read", {}).get("wanted") or []
         if wanted and sum(wanted) / len(wanted) < MIN_COPY_WILL:  # the model was made to copy what it would not have written
             answer.dropped = [read.phrase]
-            return self._not_stated(answer, vi, "unsure", finish, index)
+            return self._not_stated(answer, vi, Reason.UNSURE, finish, index)
         chosen = next(ev for ev in shown if ev.number == read.line)
         read = Read(read.line, with_name(read.phrase, " ".join(_sanitize(chosen.text).split())), read.raw)
         if not fits(asked.kind, read.phrase):  # "00" for how old, "23-10" for how long: not an answer
             answer.dropped = [read.phrase]
-            return self._not_stated(answer, vi, "unsupported", finish, index)
+            return self._not_stated(answer, vi, Reason.UNSUPPORTED, finish, index)
         acts = cite.asked_acts(question)
         if acts and not any(cite.states_act(said, chosen.text) for _, said in acts):
             return self._partial(answer, chosen, vi, finish, index)
@@ -574,7 +573,7 @@ class Pipeline:
             checked = self._check(f"{phrase} [{read.line}].", shown, question, history, index)
         answer.dropped = checked.dropped
         if not checked.citations:
-            return self._not_stated(answer, vi, "unsupported", finish, index)
+            return self._not_stated(answer, vi, Reason.UNSUPPORTED, finish, index)
         answer.answer, answer.citations = checked.text, [self._full_quote(c, index) for c in checked.citations]
         if not vi and self.settings.translate_answers:
             t1 = time.perf_counter()
@@ -623,7 +622,7 @@ class Pipeline:
         for rank, h in enumerate(pool[: listing.MAX_JUDGED], 1):
             if cancel is not None and cancel.is_set():
                 answer.cancelled = True
-                return finish("cancelled")
+                return finish(Reason.CANCELLED)
             ev, when = self._line(h, rank, index)
             # the model answers the kind's yes-no question about this line alone
             ask = [{"role": "system", "content": listing.JUDGE_SYSTEM}, {"role": "user", "content": listing.judge_prompt(trim(ev.text, question, listing.JUDGED_CHARS), check)}]
@@ -706,7 +705,7 @@ class Pipeline:
         else:
             answer.answer = f"No article says {asked[:1].lower() + asked[1:]}. What they report instead: {said}."
         finish()
-        answer.reason = "partial"
+        answer.reason = Reason.PARTIAL
         return answer
 
     def _english_phrase(self, phrase: str, number: int, asked: Question, cancel: threading.Event | None) -> str:

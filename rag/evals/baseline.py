@@ -9,6 +9,7 @@ import time
 
 from rag.answer.pipeline import Answer
 from rag.answer.prompt import Evidence
+from rag.reasons import Reason
 from rag.verify.cite import Citation, declines
 
 TOP = 6
@@ -41,5 +42,5 @@ def ask_naive(pipeline, question: str, history=None) -> Answer:
         citations.append(Citation(m.group(1).strip(), start, int(m.group(3) or start), "", n))
     shown = [Evidence(n, h.file, h.start_line, h.end_line, h.text, "", "", h.chunk_id, n) for n, h in enumerate(ret.hits, 1)]
     answer = Answer(question, raw, refused, [] if refused else citations, ret.hits, timings, evidence=shown, raw=raw)
-    answer.reason = "model-not-found" if refused else ""
+    answer.reason = Reason.MODEL_NOT_FOUND if refused else ""
     return answer

@@ -107,6 +107,7 @@ def sample(items: Sequence[GoldItem], limit: int | None, seed: int = 0) -> list[
 
 # ---------------------------------------------------------------- answer scores
 
+from rag.reasons import Reason
 from rag.verify.cite import MARKER as _MARKERS
 
 
@@ -293,14 +294,14 @@ def _mean(values: Iterable[float | None]) -> float | None:
 
 def outcome(scored: dict) -> str:
     """Where an answerable question ended up: the first thing to read when a score drops. An answer
-    that quotes a line instead of the model's words (reason "quoted") says so."""
+    that quotes a line instead of the model's words (reason Reason.QUOTED) says so."""
     if scored["refused"]:
         return "refused, gold shown" if scored["evidence_hit"] else "refused, gold not shown"
     if scored["contains"]:
         where = "right"
     else:
         where = "wrong, gold shown" if scored["evidence_hit"] else "wrong, gold not shown"
-    return where + (" (quoted line)" if scored.get("reason") == "quoted" else "")
+    return where + (" (quoted line)" if scored.get("reason") == Reason.QUOTED else "")
 
 
 def summarize_group(records: Sequence[dict]) -> dict:

@@ -83,3 +83,35 @@ def normalize_answer(text: str) -> str:
     """NFC, lowercase, punctuation to spaces, collapsed whitespace (for EM/F1 scoring)."""
     text = _PUNCT.sub(" ", nfc(text).lower())
     return " ".join(text.split())
+
+
+# Numbers one to ten as words: (Vietnamese, English), by their digits.
+NUMBER_WORDS = {
+    "1": ("một", "one"),
+    "2": ("hai", "two"),
+    "3": ("ba", "three"),
+    "4": ("bốn", "four"),
+    "5": ("năm", "five"),
+    "6": ("sáu", "six"),
+    "7": ("bảy", "seven"),
+    "8": ("tám", "eight"),
+    "9": ("chín", "nine"),
+    "10": ("mười", "ten"),
+}
+_VI_DIGIT = {vi: d for d, (vi, _) in NUMBER_WORDS.items() if vi != "một"} | {"tư": "4"}  # "một cuộc": a call
+_EN_DIGIT = {en: d for d, (_, en) in NUMBER_WORDS.items() if en != "one"}  # "one" is also a pronoun
+_VI_COUNTED = re.compile(
+    r"\b(" + "|".join(_VI_DIGIT) + r")\s+(?=(giờ|tiếng|phút|giây|ngày|tuần|tháng|năm|lần|người|cuộc|nước|bên)\b)", re.IGNORECASE
+)
+_EN_COUNTED = re.compile(
+    r"\b(" + "|".join(_EN_DIGIT) + r")\s+(?=(hours?|minutes?|seconds?|days?|weeks?|months?|years?|times|people|calls|meetings|countries|sides)\b)",
+    re.IGNORECASE,
+)
+
+
+def counted_digits(text: str) -> str:
+    """A number word before a unit written as digits ("năm giờ" -> "5 giờ", "hai lần" -> "2 lần",
+    "seven hours" -> "7 hours"), so it can be compared with a line and cannot be misread ("năm" is
+    also "year")."""
+    text = _VI_COUNTED.sub(lambda m: f"{_VI_DIGIT[m.group(1).lower()]} ", text)
+    return _EN_COUNTED.sub(lambda m: f"{_EN_DIGIT[m.group(1).lower()]} ", text)

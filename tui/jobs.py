@@ -6,7 +6,6 @@ These run in worker threads and report through callbacks; they never touch widge
 from __future__ import annotations
 
 import os
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -15,31 +14,13 @@ from rag.answer.pipeline import Pipeline
 from rag.config import Settings
 from rag.corpus.ingest import list_files
 from rag.errors import IndexMissingError
+from rag.models.embedding import SerialEmbedder
 from rag.store.index import IndexReport, LoadedIndex, build_index, load_index
 
 Progress = Callable[[str, int, int], None]  # (label, done, total)
 Say = Callable[[str], None]
 
 STAGES = {"read": "Reading articles", "embed": "Embedding"}
-
-
-class SerialEmbedder:
-    """One embedding call at a time: a background re-index and a question share one model
-    (not every engine behind `Embedder` is safe to call from two threads at once)."""
-
-    def __init__(self, inner) -> None:
-        self.inner = inner
-        self.name = inner.name
-        self.dim = inner.dim
-        self._lock = threading.Lock()
-
-    def embed_documents(self, texts: list[str]):
-        with self._lock:
-            return self.inner.embed_documents(texts)
-
-    def embed_queries(self, texts: list[str]):
-        with self._lock:
-            return self.inner.embed_queries(texts)
 
 
 def throttled(progress: Progress, every_s: float = 0.1) -> Callable[[str, int, int], None]:

@@ -19,7 +19,7 @@ from rag.answer.prompt import EVIDENCE_CHARS, MAX_LINE_CHARS, SYSTEM, Evidence, 
 from rag.answer.retrieve import RRF_K, Hit, Retrieval, search, unnamed
 from rag.config import Settings
 from rag.errors import ConfigError, RagError
-from rag.models.embedding import Embedder, make_embedder
+from rag.models.embedding import Embedder, SerialEmbedder, make_embedder
 from rag.models.generate import Generator
 from rag.question import Question, analyse
 from rag.reasons import Reason
@@ -212,11 +212,10 @@ class Pipeline:
     def __init__(self, settings: Settings, index: LoadedIndex, embedder: Embedder, generator: Generator | None = None):
         self.settings = settings
         self.index = index
-        self.embedder = embedder
+        self.embedder = embedder if isinstance(embedder, SerialEmbedder) else SerialEmbedder(embedder)  # one call at a time
         self._generator = generator
         self._lock = threading.Lock()  # one generation at a time per model
         self._load_lock = threading.Lock()  # the LLM is loaded once, whichever thread asks first
-        self._embed_lock = threading.Lock()  # embedders are not safe to call from two threads at once
         self._instruction_lines: dict[tuple[str, str], list[int]] = {}  # (file, sha256) -> its instruction lines
         self._pending: _Preload | None = None
 
@@ -276,8 +275,7 @@ class Pipeline:
         vectors: dict[str, np.ndarray] = {}
         if mode != "keyword":
             texts = list(dict.fromkeys(queries + ([rest] if rest else [])))
-            with self._embed_lock:  # one batch: the question(s) and the question without its names
-                vectors = dict(zip(texts, self.embedder.embed_queries(texts)))
+            vectors = dict(zip(texts, self.embedder.embed_queries(texts)))
         embed_ms = (time.perf_counter() - t0) * 1000  # part of retrieval latency, though done out here
         main = search(
             index, self.embedder, question, k=max(k, 20), mode=mode, query_vector=vectors.get(question),
@@ -371,8 +369,7 @@ class Pipeline:
 
         def sim(sentence: str, ev: Evidence) -> float:
             if sentence not in cache:
-                with self._embed_lock:
-                    cache[sentence] = self.embedder.embed_queries([sentence])[0]
+                cache[sentence] = self.embedder.embed_queries([sentence])[0]
             return float(vectors[ev.chunk_id] @ cache[sentence])
 
         return sim
@@ -712,7 +709,8 @@ class Pipeline:
         """An English answer for a phrase copied from a Vietnamese line: dates rewritten as written
         (english_dates), names and numbers kept; the model translates what is left, and its
         translation is kept only if it adds no number and means the same. Shown with the phrase."""
-        from rag.answer.reader import PHRASE_TRANSLATE, counted_digits, english_dates
+        from rag.answer.reader import PHRASE_TRANSLATE, english_dates
+        from rag.text import counted_digits
 
         carried = english_dates(phrase, bare=asked.kind == "when")
         if asked.kind == "amount":
@@ -726,8 +724,7 @@ class Pipeline:
             # An English rendering longer than the Vietnamese (syllables) has added something.
             short = len(translated.split()) <= max(3, int(1.2 * len(carried.split())))
             if translated and short and not cancelled and bar is not None and not is_vietnamese(translated) and cite.numbers_supported(translated, carried):
-                with self._embed_lock:
-                    a, b = self.embedder.embed_queries([translated, carried])
+                a, b = self.embedder.embed_queries([translated, carried])
                 english = translated if float(a @ b) >= bar else ""
         if not english:
             return f"{phrase[:1].upper() + phrase[1:]} [{number}]."
@@ -789,8 +786,7 @@ class Pipeline:
             and not is_vietnamese(english)
         )
         if ok:
-            with self._embed_lock:
-                a, b = self.embedder.embed_queries([cite.MARKER.sub(" ", english), plain])
+            a, b = self.embedder.embed_queries([cite.MARKER.sub(" ", english), plain])
             ok = float(a @ b) >= bar
         return f"{english} («{plain}»)" if ok else text
 

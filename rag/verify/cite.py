@@ -340,25 +340,16 @@ def _spaced_fold(text: str) -> str:
     return " " + fold(" ".join(words(text))) + " "
 
 
-_NUMBER_WORDS = {
-    "1": ("một", "one"),
-    "2": ("hai", "two"),
-    "3": ("ba", "three"),
-    "4": ("bốn", "four"),
-    "5": ("năm", "five"),
-    "6": ("sáu", "six"),
-    "7": ("bảy", "seven"),
-    "8": ("tám", "eight"),
-    "9": ("chín", "nine"),
-    "10": ("mười", "ten"),
-}
+from rag.text import NUMBER_WORDS as _NUMBER_WORDS
+from rag.text import counted_digits
 
 
 def numbers_supported(sentence: str, line: str) -> bool:
-    """Every number in the sentence appears in the line, as digits or (1-10) as a word."""
+    """Every number in the sentence appears in the line, as digits or (1-10) as a word; a number
+    word before a unit counts as its number ("bảy giờ" needs a seven in the line, not "năm giờ")."""
     have = set(_NUM.findall(line))
-    words_in_line = set(nfc(line).lower().split())
-    for n in set(_NUM.findall(MARKER.sub(" ", sentence))) - have:
+    words_in_line = set(re.findall(r"\w+", nfc(line).lower()))
+    for n in set(_NUM.findall(counted_digits(MARKER.sub(" ", sentence)))) - have:
         if not (words_in_line & set(_NUMBER_WORDS.get(n.lstrip("0") or "0", ()))):
             return False
     return True

@@ -280,9 +280,10 @@ def ask(ctx, question, json_mode, jsonl, markdown_mode, extractive):
     rag ask "What contacts between Russian and US officials do the articles report, in order?" --markdown
     printf 'Q1\\nQ2\\n' | rag ask --jsonl        (models load once)
 
-    A list or timeline question ("list ...", "which meetings ...", "... in order?", "liệt kê ...",
-    "theo thứ tự thời gian") is answered with a numbered list: each item from one line, cited,
-    dated from its line against the article's date (a date that cannot be resolved says so).
+    A question that lists calls, meetings or contacts ("which meetings ...", "list the calls ...",
+    "... in order?", "liệt kê các cuộc điện đàm ...") gets a numbered list: each item one line's own
+    words, cited, dated from its line against the article's date (a date that cannot be resolved
+    says so), in date order when asked. Other list questions get one answer from their best line.
 
     English questions are answered evidence-first (the model picks a line and copies the answer
     out of it), Vietnamese ones composed and checked: answer_step in rag.toml, RAG_ANSWER_STEP.

@@ -1,0 +1,1 @@
+"""The models: the embedders, the LLM behind one generator interface, its constrained decoding, the model files and the llama.cpp build."""

@@ -491,3 +491,41 @@ async def test_a_list_answer_renders_one_row_an_item_and_opens_its_line(index):
         last = ans.items[-1].citations[0]
         assert isinstance(app.screen, ArticleScreen)
         assert (app.screen.ref.file, app.screen.ref.start_line) == (last.file, last.line_start)
+
+
+@pytest.mark.parametrize("signal_reaches_it", [True, False], ids=["sighup", "eio-only"])
+def test_the_chat_process_ends_when_its_terminal_goes(signal_reaches_it):
+    """A killed tmux left `rag chat` running at ~85% CPU. Under a real pseudo-terminal, closing
+    the terminal ends the process with status 129, whether SIGHUP reaches it or not."""
+    import os
+    import pty
+    import signal
+    import sys
+
+    code = (
+        "import signal, time; from tui.app import exit_when_the_terminal_goes; "
+        "print('watching', exit_when_the_terminal_goes(0.2), flush=True); "
+        + ("" if signal_reaches_it else "signal.signal(signal.SIGHUP, signal.SIG_IGN); ")
+        + "time.sleep(30)"
+    )
+    pid, master = pty.fork()
+    if pid == 0:  # the child: its controlling terminal is the pty
+        os.execv(sys.executable, [sys.executable, "-c", code])
+    try:
+        seen = b""
+        while b"watching" not in seen:
+            seen += os.read(master, 100)
+        assert b"watching True" in seen
+    finally:
+        os.close(master)  # the terminal goes away
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        pytest.fail("the process outlived its terminal")
+    assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 129

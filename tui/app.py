@@ -7,6 +7,7 @@ come back through `call_from_thread`, so the screen never freezes.
 from __future__ import annotations
 
 import threading
+import time
 from typing import ClassVar
 
 from rich.text import Text
@@ -353,4 +354,36 @@ def make_app(
 
 
 def run_chat(settings: Settings) -> None:
+    exit_when_the_terminal_goes()
     make_app(settings=settings).run()
+
+
+def exit_when_the_terminal_goes(every_s: float = 1.0) -> bool:
+    """End the process when its terminal goes away (a closed window, a killed tmux): a chat whose
+    tmux server was killed kept running, spinning at ~85% of a core, with no SIGHUP reaching it.
+    On SIGHUP, or once the terminal answers EIO, it exits at once with status 129: nothing is lost,
+    since the index on disk only ever changes by an atomic switch. False when stdin is no terminal."""
+    import os
+    import signal
+    import sys
+
+    try:
+        fd = sys.__stdin__.fileno()
+        os.tcgetpgrp(fd)
+    except (AttributeError, OSError, ValueError):
+        return False
+
+    def gone(*_) -> None:
+        os._exit(129)
+
+    def watch() -> None:
+        while True:
+            time.sleep(every_s)
+            try:
+                os.tcgetpgrp(fd)
+            except OSError:
+                gone()
+
+    signal.signal(signal.SIGHUP, gone)
+    threading.Thread(target=watch, name="terminal-watch", daemon=True).start()
+    return True

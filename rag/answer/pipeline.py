@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rag.answer import listing
 from rag.answer.prompt import EVIDENCE_CHARS, MAX_LINE_CHARS, SYSTEM, Evidence, build_messages, trim
 from rag.answer.retrieve import RRF_K, Hit, Retrieval, search, unnamed
 from rag.config import Settings
@@ -45,14 +46,6 @@ NOT_MENTIONED = {
     True: "Các bài báo không nhắc đến {} (kiểm tra lại cách viết tên).",
     False: "The articles never mention {} (check the spelling).",
 }
-
-
-def listing_kinds(question: str, vietnamese: bool) -> list[str]:
-    """The kinds of event a list question asks for (rag/answer/listing.py); a list question of no such
-    kind ("which topics ...") is answered like any other, from its best line."""
-    from rag.answer.listing import focus
-
-    return focus(question, vietnamese)
 
 
 def _known_or_close(word: str, index: LoadedIndex) -> bool:
@@ -470,7 +463,7 @@ class Pipeline:
             return finish()
 
         asked = analyse(question)
-        if asked.many and listing_kinds(question, vi):
+        if asked.many and listing.focus(question, vi):
             if cancel is not None and cancel.is_set():
                 answer.cancelled = True
                 return finish(Reason.CANCELLED)
@@ -584,7 +577,6 @@ class Pipeline:
         """A list or timeline answer (rag/answer/listing.py): the lines that state an event of the kind
         asked for, each quoted, dated by our code, merged with other reports of its event, ordered.
         None when no line states such an event."""
-        from rag.answer import listing
         from rag.dates import sort_key
 
         question, vi = asked.text, asked.vietnamese
@@ -628,7 +620,7 @@ class Pipeline:
                 p_yes = self.generator.yes_no(ask) if hasattr(self.generator, "yes_no") else 1.0
             if p_yes < listing.MIN_YES:
                 continue
-            same = next((it for it in items if any(self._same_event(o, self._date_of(o, index), ev, when, index) for o in it.sources)), None)
+            same = next((it for it in items if any(self._same_event(o, self._date_of(o), ev, when, index) for o in it.sources)), None)
             if same is not None:  # another report of an item's event: one more citation for it
                 same.sources.append(ev)
                 if when is not None and when.resolved and not (same.date and same.date.resolved):
@@ -671,7 +663,7 @@ class Pipeline:
         return ev, event_date(h.text, article_day(doc.date if doc else ""))
 
     @staticmethod
-    def _date_of(ev: Evidence, index: LoadedIndex):
+    def _date_of(ev: Evidence):
         from rag.dates import article_day, event_date
 
         return event_date(ev.text, article_day(ev.date))
@@ -680,12 +672,10 @@ class Pipeline:
     def _same_event(a: Evidence, da, b: Evidence, db, index: LoadedIndex) -> bool:
         """Two lines report one event: the same resolved day and close in meaning, or (not both
         dated) lines of one article very close in meaning (rag/answer/listing.py SAME_EVENT)."""
-        from rag.answer.listing import SAME_ARTICLE_EVENT, SAME_EVENT
-
         cos = float(index.vectors[a.chunk_id] @ index.vectors[b.chunk_id])
         if da is not None and db is not None and da.resolved and db.resolved:
-            return da.precision == db.precision == "day" and da.day == db.day and cos >= SAME_EVENT
-        return a.file == b.file and cos >= SAME_ARTICLE_EVENT
+            return da.precision == db.precision == "day" and da.day == db.day and cos >= listing.SAME_EVENT
+        return a.file == b.file and cos >= listing.SAME_ARTICLE_EVENT
 
     def _partial(self, answer: Answer, chosen: Evidence, vi: bool, finish, index: LoadedIndex) -> Answer:
         """A who-question about an act ("Who proposed Budapest?") whose best line does not state the

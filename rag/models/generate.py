@@ -10,8 +10,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from rag.errors import ModelMissingError
 from rag.answer.prompt import Message
+from rag.errors import ModelMissingError
 
 
 class Generator(Protocol):

@@ -608,6 +608,7 @@ class Pipeline:
             pool.append(h)
         check = listing.check_for(kinds, plans)
         items: list[listing.Item] = []
+        dates: dict[int, object] = {}  # chunk id -> the date its line gives (read once)
         for rank, h in enumerate(pool[: listing.MAX_JUDGED], 1):
             if cancel is not None and cancel.is_set():
                 answer.cancelled = True
@@ -620,7 +621,8 @@ class Pipeline:
                 p_yes = self.generator.yes_no(ask) if hasattr(self.generator, "yes_no") else 1.0
             if p_yes < listing.MIN_YES:
                 continue
-            same = next((it for it in items if any(self._same_event(o, self._date_of(o), ev, when, index) for o in it.sources)), None)
+            same = next((it for it in items if any(self._same_event(o, dates[o.chunk_id], ev, when, index) for o in it.sources)), None)
+            dates[ev.chunk_id] = when
             if same is not None:  # another report of an item's event: one more citation for it
                 same.sources.append(ev)
                 if when is not None and when.resolved and not (same.date and same.date.resolved):
@@ -661,12 +663,6 @@ class Pipeline:
         text = " ".join(_sanitize(h.text).split())
         ev = Evidence(1, h.file, h.start_line, h.end_line, text, doc.title if doc else "", doc.date if doc else "", h.chunk_id, rank)
         return ev, event_date(h.text, article_day(doc.date if doc else ""))
-
-    @staticmethod
-    def _date_of(ev: Evidence):
-        from rag.dates import article_day, event_date
-
-        return event_date(ev.text, article_day(ev.date))
 
     @staticmethod
     def _same_event(a: Evidence, da, b: Evidence, db, index: LoadedIndex) -> bool:

@@ -513,8 +513,10 @@ def test_the_chat_process_ends_when_its_terminal_goes(signal_reaches_it):
         os.execv(sys.executable, [sys.executable, "-c", code])
     try:
         seen = b""
-        while b"watching" not in seen:
-            seen += os.read(master, 100)
+        while b"\n" not in seen:  # a pty may hand the line over in pieces: read to its end
+            piece = os.read(master, 100)
+            assert piece, f"the child ended early: {seen!r}"
+            seen += piece
         assert b"watching True" in seen
     finally:
         os.close(master)  # the terminal goes away

@@ -15,7 +15,7 @@ from rag.text import fold, is_vietnamese
 KINDS = ("who", "when", "where", "amount", "yes-no", "why", "what")
 
 _EN = [
-    ("when", r"^(when|what (date|day|year|month|time)|which (date|day|year|month))\b|\bon what (date|day)\b"),
+    ("when", r"^(when|what time)\b|\b(what|which) (date|day|year|month)\b"),
     ("amount", r"\bhow (many|much|long|old|often|far)\b|\bwhat (number|percentage|share)\b"),
     ("who", r"^(who|whom|whose)\b|\bwho\b"),
     ("where", r"^where\b|\bin (which|what) (city|country|place)\b"),

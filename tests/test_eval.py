@@ -413,3 +413,28 @@ def test_answer_modes_run_one_after_the_other_not_interleaved(tmp_path):
     systems = ["naive" if "[file:line]" in c[0]["content"] else "ours" for c in gen.calls]
     assert systems == ["naive", "naive", "ours", "ours"]
     assert seen == [(1, 4), (2, 4), (3, 4), (4, 4)]
+
+
+def test_ablation_modes_leave_one_rule_out_and_replay_the_models_words(hash_index):
+    """`rag eval --ablate RULE`: the same questions again with RULE left out; the model is asked once."""
+    from conftest import make_pipeline
+
+    from rag.evals.evaluate import WITHOUT, GoldItem, Replaying, run
+
+    def reply(messages):  # the first shown line, word for word, with a date it does not hold
+        line = re.search(r"\[1\] [^\n]*\n<<<(.*?)>>>", messages[-1]["content"]).group(1)
+        return f"{line.rstrip('. ')} vào ngày 31-12 [1]."
+
+    p = make_pipeline(hash_index, reply)
+    item = GoldItem("x", "Khi nào hai ngoại trưởng Nga và Mỹ thảo luận về hội nghị ở Budapest?", ("ngày 31-12",), (Span("001_f9b850b45a61ace5.txt", 15, 15),), "date-number", "vi")
+    [rec] = run(p, [item], ("hybrid",), ("llm", WITHOUT + "unsupported"))
+    kept, left_out = rec["answers"]["llm"], rec["answers"][WITHOUT + "unsupported"]
+    assert kept["refused"] and kept["dropped"] == 1  # a number the line lacks: dropped by "unsupported"
+    assert not left_out["refused"], left_out
+    assert left_out["contains"] == 1.0  # without the rule, the invented date stands
+    assert isinstance(p.generator, Replaying) and len(p.generator.inner.calls) == 1 and p.ablate == frozenset()
+
+
+def test_an_unknown_rule_to_ablate_is_a_usage_error(group):
+    result = CliRunner().invoke(group, ["eval", "--embedder", "hash", "--ablate", "no-such-rule"])
+    assert result.exit_code == 2 and "unsupported" in result.output and "Traceback" not in result.output

@@ -130,8 +130,8 @@ def _pick(words: str):
 
 
 def test_a_who_question_about_an_act_no_line_states_gets_a_partial_answer(hash_index):
-    p = make_pipeline(hash_index, _pick("Điện Kremlin và Nhà Trắng"), answer_step="evidence-first")
-    a = p.ask("Ai đề xuất tổ chức hội nghị thượng đỉnh ở Budapest?")
+    p = make_pipeline(hash_index, _pick("Ngoại trưởng Nga Sergey Lavrov"), answer_step="evidence-first")
+    a = p.ask("Ai đề xuất tổ chức hội nghị thượng đỉnh ở Budapest?")  # the line ranked first: Lavrov, ready to host
     assert a.reason == "partial" and not a.refused
     assert a.answer.startswith("Không bài báo nào nói ai đề xuất") and "[1]" in a.answer
     assert "Điện Kremlin và Nhà Trắng" not in a.answer.split(".")[0]  # no proposer is named
@@ -154,11 +154,11 @@ def test_a_copy_the_model_would_not_have_written_is_no_answer(hash_index):
     assert p.ask(Q).reason == ""
 
 
-def test_an_english_answer_cites_the_number_of_its_citation_whichever_line_was_picked(hash_index):
+def test_an_english_answer_cites_the_number_of_its_citation(hash_index):
     words = "hai nhà lãnh đạo đã đồng ý tổ chức một hội nghị thượng đỉnh"
     p = make_pipeline(hash_index, _pick(words), answer_step="evidence-first", translate_answers=False)
     p.settings = p.settings.with_overrides(translate_answers=True)
-    p._english_phrase = lambda phrase, number, asked, cancel: f"English [{number}] («{phrase}»)"
+    p._english_phrase = lambda phrase, number, asked, cancel, source: f"English [{number}] («{source}»)"
     a = p.ask("What did the Kremlin and the White House announce about a summit in Budapest?")
     assert a.citations and a.answer.startswith(f"English [{a.citations[0].number}]") and a.citations[0].number == 1
 
@@ -176,3 +176,37 @@ def test_a_copied_number_word_is_an_answer_though_the_checks_call_it_filler(hash
     a = p.ask("Người tiền nhiệm Joe Biden đã không nói chuyện trực tiếp với Tổng thống Nga Putin trong bao lâu?")
     assert a.answer.startswith("Ba năm [1]"), a.to_dict()
     assert (a.citations[0].file, a.citations[0].line_start) == ("004_a95280c66f4d9a74.txt", 20)
+
+
+def test_the_copy_comes_from_the_line_ranked_first_and_the_answer_quotes_its_sentence(hash_index):
+    """On the development sets retrieval's first line held the answer more often than the line the
+    model picked (104 against 93 of 131): the model copies from the first line, whatever it would pick."""
+    import re
+
+    def reply(messages):  # a reader that would pick the last shown line
+        shown = re.findall(r"\[(\d+)\] <<<(.*?)>>>", messages[-1]["content"])
+        return f"Line: {shown[-1][0]}\nAnswer: hai nhà lãnh đạo đã đồng ý"
+
+    p = make_pipeline(hash_index, reply, answer_step="evidence-first")
+    a = p.ask(Q)
+    first = min(a.evidence, key=lambda ev: ev.rank)
+    assert (a.citations[0].file, a.citations[0].line_start) == (first.file, first.start_line)
+    assert a.answer.startswith("Hai nhà lãnh đạo đã đồng ý [1] («Sau cuộc gọi này, Điện Kremlin và Nhà Trắng thông báo hai nhà")
+
+
+def test_under_auto_a_failed_copy_lets_the_model_compose_the_answer(hash_index):
+    """English questions: evidence-first first; when its copy fails (no line, an unwilling copy, a
+    failed check), the model writes the answer, checked as always."""
+    words = "hai nhà lãnh đạo đã đồng ý tổ chức một hội nghị thượng đỉnh tại thủ đô Budapest"
+
+    def reply(messages):
+        if messages[0]["content"].startswith("You find answers"):  # the reader's turn
+            return "Line: 0"
+        return f"Sau cuộc gọi này, Điện Kremlin và Nhà Trắng thông báo {words} [1]."
+
+    p = make_pipeline(hash_index, reply, answer_step="auto", translate_answers=False)
+    a = p.ask("What did the Kremlin and the White House announce about a summit in Budapest?")
+    systems = [call[0]["content"][:16] for call in p.generator.calls]
+    assert systems == ["You find answers", "You answer quest"]
+    assert not a.refused and a.citations and "reader" in a.timings_ms
+    assert p.ask("What did the Kremlin and the White House announce about a summit in Budapest?", answer_step="evidence-first").refused

@@ -16,23 +16,37 @@ EV = [L15, L9, L5]
 NAMES = frozenset({"lavrov", "sergey", "sergei", "budapest", "kremlin", "moscow", "hungary", "putin", "tillerson", "rex"})
 
 ROWS = [
-    # (what it guards, answer, question, citation kept)
-    ("a-sentence-the-line-states-is-kept", "Điện Kremlin và Nhà Trắng đồng ý tổ chức hội nghị thượng đỉnh tại Budapest [1].", "", True),
-    ("a-shown-file-line-tag-is-accepted", "Moscow sẵn sàng tổ chức hội nghị thượng đỉnh tại Budapest [000.txt:9].", "", True),
-    ("a-number-the-line-lacks-is-invented", "Hội nghị thượng đỉnh tại Budapest diễn ra ngày 30 [1].", "", False),
-    ("a-person-the-line-does-not-name-is-not-supported", "Putin đề xuất Budapest [1].", "Ai đề xuất Budapest?", False),
-    ("the-questions-premise-echoed-is-not-an-answer", "Ngoại trưởng Nga Sergey Lavrov đã đề xuất tổ chức hội nghị thượng đỉnh tại Budapest [2].", "Ai đề xuất tổ chức hội nghị ở Budapest?", False),
-    ("a-duration-written-as-words-is-supported", "Cuộc hội đàm kéo dài năm giờ đồng hồ [3].", "Cuộc hội đàm kéo dài bao lâu?", True),
-    ("a-duration-in-words-the-line-lacks-is-invented", "Cuộc hội đàm kéo dài bảy giờ đồng hồ [3].", "Cuộc hội đàm kéo dài bao lâu?", False),
-    ("a-word-garbled-across-scripts-is-dropped", "Moscow sẵn sàng tổ chức hội nghị thượng đỉnh tại Bудapest [2].", "", False),
-    ("a-sentence-sending-the-reader-to-the-evidence-says-nothing", "The answer is described in evidence line [1].", "", False),
+    # (what it guards, answer, question, the rule that drops it: "" when the citation is kept)
+    ("a-sentence-the-line-states-is-kept", "Điện Kremlin và Nhà Trắng đồng ý tổ chức hội nghị thượng đỉnh tại Budapest [1].", "", ""),
+    ("a-shown-file-line-tag-is-accepted", "Moscow sẵn sàng tổ chức hội nghị thượng đỉnh tại Budapest [000.txt:9].", "", ""),
+    ("a-number-the-line-lacks-is-invented", "Hội nghị thượng đỉnh tại Budapest diễn ra ngày 30 [1].", "", "unsupported"),
+    ("a-person-the-line-does-not-name-is-not-supported", "Putin đề xuất Budapest [1].", "Ai đề xuất Budapest?", "unsupported"),
+    ("the-questions-premise-echoed-is-not-an-answer", "Ngoại trưởng Nga Sergey Lavrov đã đề xuất tổ chức hội nghị thượng đỉnh tại Budapest [2].", "Ai đề xuất tổ chức hội nghị ở Budapest?", "echoes-premise"),
+    ("a-duration-written-as-words-is-supported", "Cuộc hội đàm kéo dài năm giờ đồng hồ [3].", "Cuộc hội đàm kéo dài bao lâu?", ""),
+    ("a-duration-in-words-the-line-lacks-is-invented", "Cuộc hội đàm kéo dài bảy giờ đồng hồ [3].", "Cuộc hội đàm kéo dài bao lâu?", "unsupported"),
+    ("a-word-garbled-across-scripts-is-dropped", "Moscow sẵn sàng tổ chức hội nghị thượng đỉnh tại Bудapest [2].", "", "unknown-name"),
+    ("a-sentence-sending-the-reader-to-the-evidence-says-nothing", "The answer is described in evidence line [1].", "", "points-at-evidence"),
+    ("an-answer-asking-back-asserts-nothing", "Ai tổ chức hội nghị thượng đỉnh tại Budapest? [1]", "Ai tổ chức hội nghị thượng đỉnh tại Budapest?", "asks-back"),
+    ("the-question-restated-asserts-nothing", "Điện Kremlin thông báo hội nghị thượng đỉnh tại Budapest [1].", "Điện Kremlin thông báo hội nghị thượng đỉnh tại Budapest?", "restates-question"),
+    ("a-how-long-question-needs-an-amount", "Cuộc hội đàm giữa Lavrov và Tillerson diễn ra tại Moscow [3].", "Cuộc hội đàm giữa Lavrov và Tillerson kéo dài bao lâu?", "no-amount"),
 ]
 
 
-@pytest.mark.parametrize(("answer", "question", "kept"), [pytest.param(*r[1:], id=r[0]) for r in ROWS])
-def test_rule(answer, question, kept):
+@pytest.mark.parametrize(("answer", "question", "rule"), [pytest.param(*r[1:], id=r[0]) for r in ROWS])
+def test_rule(answer, question, rule):
     got = check(answer, EV, names=NAMES, question=question)
-    assert bool(got.citations) is kept, got
+    assert bool(got.citations) is not bool(rule), got
+    assert got.dropped_by == ([rule] if rule else []), got
+
+
+@pytest.mark.parametrize(("answer", "question", "rule"), [pytest.param(*r[1:], id=r[0]) for r in ROWS if r[3]])
+def test_a_rule_left_out_drops_nothing(answer, question, rule):
+    """`rag eval --ablate RULE` measures a rule by leaving it out: it then drops nothing (another may)."""
+    from rag.verify.cite import RULES
+
+    assert rule in RULES
+    got = check(answer, EV, names=NAMES, question=question, skip=frozenset({rule}))
+    assert rule not in got.dropped_by
 
 
 @pytest.mark.parametrize(
@@ -48,3 +62,13 @@ def test_numbers_in_words_are_compared_with_the_line(sentence, supported):
     from rag.verify.cite import numbers_supported
 
     assert numbers_supported(sentence, L5.text) is supported
+
+
+def test_the_verification_page_lists_every_rule_in_order():
+    from pathlib import Path
+
+    from rag.verify.cite import RULES
+
+    page = (Path(__file__).parent.parent / "docs" / "verification.md").read_text(encoding="utf-8")
+    at = [page.find(f"| `{name}` |") for name in RULES]
+    assert -1 not in at and at == sorted(at)

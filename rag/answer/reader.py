@@ -94,6 +94,31 @@ def with_name(phrase: str, line: str, limit: int = 4) -> str:
     return line[at:end]
 
 
+def sentence_of(phrase: str, line: str, limit: int = 240) -> str:
+    """The sentence of `line` that holds `phrase`: what the answer quotes so a reader sees the fact
+    in its own words. A sentence over `limit` characters is cut to the clauses (at commas) around
+    the phrase, marked with "…". "" when the phrase is not in the line."""
+    from rag.verify.cite import split_sentences
+
+    held = next((s for s in split_sentences(line) if phrase in s), "")
+    if len(held) <= limit or not held:
+        return held
+    clauses = re.split(r"(?<=[,;:])\s+", held)
+    at = next((i for i, c in enumerate(clauses) if phrase in c), None)
+    if at is None:  # the phrase runs across clauses: a window of characters around it
+        start = max(0, held.find(phrase) - (limit - len(phrase)) // 2)
+        return ("…" if start else "") + held[start : start + limit].strip() + ("…" if start + limit < len(held) else "")
+    lo = hi = at
+    while True:
+        grown = False
+        for i in (hi + 1, lo - 1):
+            if 0 <= i < len(clauses) and len(" ".join(clauses[min(lo, i) : max(hi, i) + 1])) <= limit:
+                lo, hi, grown = min(lo, i), max(hi, i), True
+        if not grown:
+            break
+    return ("…" if lo else "") + " ".join(clauses[lo : hi + 1]) + ("…" if hi < len(clauses) - 1 else "")
+
+
 @dataclass(frozen=True, slots=True)
 class Read:
     """What the reader found: the chosen evidence number (0: none) and the phrase copied from it."""

@@ -29,6 +29,11 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
     "--answers", "answers_csv", metavar="MODES", help="Answer modes to run, comma-separated: extractive, naive, compose "
     "(the model writes the answer), llm (the configured answer step). Default: llm; with --compare, all.",
 )
+@click.option(
+    "--ablate", "ablate", multiple=True, metavar="RULE", help="Also answer with one verifier rule left out (repeatable; "
+    "'all': each rule in turn), as answer mode llm-without-RULE, replaying the model's words: what the rule is worth. "
+    "Rules: docs/verification.md.",
+)
 @click.option("--embedder", type=click.Choice(EMBEDDERS), help="Embedding model (default: from settings).")
 @click.option("--baseline", type=click.Path(dir_okay=False, exists=True), help="A saved report JSON to compare with.")
 @click.option("--check", is_flag=True, help="Exit 1 when a metric falls below --baseline by more than --tolerance.")
@@ -36,7 +41,7 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 @click.option("--out", default="eval/reports", show_default=True, type=click.Path(file_okay=False), help="Report folder.")
 @settings_options("corpus", "config", "llm_url", "vector_store")
 @click.pass_context
-def eval_command(ctx, datasets, gold, lists_gold, limit, seed, compare, no_llm, embedder, baseline, check, tolerance, out, answers_csv=None):
+def eval_command(ctx, datasets, gold, lists_gold, limit, seed, compare, no_llm, embedder, baseline, check, tolerance, out, answers_csv=None, ablate=()):
     """Measure retrieval, answers, citations, refusals and latency on gold questions.
 
     \b
@@ -45,6 +50,7 @@ def eval_command(ctx, datasets, gold, lists_gold, limit, seed, compare, no_llm, 
     rag eval --dataset xquad-en-vi --limit 200 --no-llm --compare
     rag eval --baseline eval/reports/X.json --check
     rag eval --lists eval/gold/lists-dev.jsonl  (list and timeline answers: items, dates, order)
+    rag eval --ablate all                       (what each verifier rule is worth, model words replayed)
 
     Each dataset gets a corpus and an index in ~/.cache/vnrag/eval (RAG_EVAL_CACHE moves it);
     re-runs only re-embed what changed. Datasets are read from $RAG_EVAL_DATA (default:
@@ -71,6 +77,7 @@ def eval_command(ctx, datasets, gold, lists_gold, limit, seed, compare, no_llm, 
         compare=compare,
         no_llm=no_llm,
         answers_csv=answers_csv,
+        ablate=ablate,
         embedder=embedder,
         baseline=baseline,
         check=check,
@@ -144,7 +151,7 @@ def _gold_for(name, gold, limit, seed, corpus_flag):
     return prepared.key, prepared.corpus, items, {"contexts": prepared.contexts, "skipped_questions": prepared.skipped}
 
 
-def _run(ctx, names, *, gold, limit, seed, compare, no_llm, embedder, baseline, check, tolerance, out, answers_csv=None):
+def _run(ctx, names, *, gold, limit, seed, compare, no_llm, embedder, baseline, check, tolerance, out, answers_csv=None, ablate=()):
     import dataclasses
     import json
     import resource
@@ -175,6 +182,16 @@ def _run(ctx, names, *, gold, limit, seed, compare, no_llm, embedder, baseline, 
             raise ConfigError(f"Unknown answer mode(s) {', '.join(unknown)} for --answers: use {', '.join(evaluate.ANSWER_MODES)}.")
     if settings.answer_step == "compose" and not answers_csv:  # "llm" is the compose step already
         answer_modes = tuple(m for m in answer_modes if m != "compose")
+    if ablate:
+        from rag.verify.cite import RULES
+
+        rules = list(RULES) if "all" in ablate else list(dict.fromkeys(ablate))
+        unknown = [r for r in rules if r not in RULES]
+        if unknown:
+            raise ConfigError(f"Unknown rule(s) {', '.join(unknown)} for --ablate: use all, or one of {', '.join(RULES)}.")
+        if no_llm:
+            raise ConfigError("--ablate measures the LLM answer step's rules: leave out --no-llm.")
+        answer_modes = tuple(dict.fromkeys([*answer_modes, "llm", *(evaluate.WITHOUT + r for r in rules)]))
 
     emb = make_embedder(settings.embedder, settings.gemma_path or None, settings.threads or None)
     generator = None  # the first pipeline loads the LLM (as `rag ask` would); later datasets reuse it
@@ -267,13 +284,13 @@ def _table(header: list[str], rows: list[list[str]], markdown: bool) -> str:
 
 # (header, metric key) columns of the three tables; None values print as "-".
 RETRIEVAL_COLS = (("R@1", "recall@1"), ("R@5", "recall@5"), ("R@10", "recall@10"), ("MRR", "mrr"))
-ANSWER_COLS = (("EM", "em"), ("F1", "f1"), ("contains", "contains"), ("ev.hit", "evidence_hit"), ("cit.valid", "valid"),
+ANSWER_COLS = (("EM", "em"), ("F1", "f1"), ("contains", "contains"), ("short", "contains_short"), ("ev.hit", "evidence_hit"), ("cit.valid", "valid"),
                ("cit.P", "cit_precision"), ("cit.R", "cit_recall"), ("refuse(unans)", "correct_refusal"),
                ("false.refuse", "false_refusal"))  # fmt: skip
-KIND_COLS = (("F1", "f1"), ("contains", "contains"), ("ev.hit", "evidence_hit"), ("cit.R", "cit_recall"))
+KIND_COLS = (("F1", "f1"), ("contains", "contains"), ("short", "contains_short"), ("ev.hit", "evidence_hit"), ("cit.R", "cit_recall"))
 LEGEND = (
     "Columns: R@k/MRR = a gold line among the ranked sources; contains = a whole gold answer appears in the answer "
-    "(refusals score 0); ev.hit = a gold line was among the evidence shown to the model; cit.valid = every cited line "
+    "(refusals score 0); short = the same, with the lines the answer quotes («…») left out; ev.hit = a gold line was among the evidence shown to the model; cit.valid = every cited line "
     "exists and was shown; cit.P = citations on gold lines; cit.R = a gold span cited (multi-article: share of spans); "
     "refuse(unans) = refusals on unanswerable questions; false.refuse = refusals on answerable ones."
 )
@@ -296,7 +313,7 @@ def _dataset_tables(ds: dict, markdown: bool) -> list[str]:
         out.append(f"{'- ' if markdown else ''}{mode} on answerable questions: {counts or '-'}")
     out.append("")
     rmode = "hybrid" if "hybrid" in over["retrieval"] else next(iter(over["retrieval"]), None)
-    amode = next(reversed(over["answers"]), None)
+    amode = "llm" if "llm" in over["answers"] else next(reversed(over["answers"]), None)
     rows = []
     for label, group in [*s["by_kind"].items(), *((f"lang:{k}", v) for k, v in s["by_lang"].items())]:
         r, a = group["retrieval"].get(rmode, {}), group["answers"].get(amode, {})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -21,6 +22,41 @@ KINDS = ("factual", "date-number", "who-where", "multi-article", "follow-up", "u
 RETRIEVAL_MODES = ("keyword", "dense", "hybrid")
 ANSWER_MODES = ("extractive", "naive", "compose", "llm")  # naive: the brief's baseline (rag/evals/baseline.py);
 # compose: the model writes the answer (the answer step before evidence-first); llm: the configured step
+WITHOUT = "llm-without-"  # + a rag.verify.cite.RULES name: the configured step with that rule left out (--ablate)
+
+
+class Replaying:
+    """The generator, answering a call it has seen before from memory. With one verifier rule left
+    out, a question is asked again and the model's words need not be generated again: what changes
+    is only what the rules keep. (Ablation modes' timings are therefore not comparable.)"""
+
+    def __init__(self, inner):
+        self.inner, self.memo = inner, {}
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def _key(self, *parts) -> str:
+        return json.dumps(parts, ensure_ascii=False, sort_keys=True, default=str)
+
+    def stream(self, messages, max_tokens: int = 200, ban: str = ""):
+        key = self._key("stream", messages, max_tokens, ban)
+        if key not in self.memo:
+            self.memo[key] = list(self.inner.stream(messages, max_tokens, ban=ban))
+        yield from self.memo[key]
+
+    def pick_and_copy(self, messages, lines, max_tokens: int = 80, line: int | None = None) -> str:
+        key = self._key("read", messages, lines, max_tokens, line)
+        if key not in self.memo:
+            self.memo[key] = (self.inner.pick_and_copy(messages, lines, max_tokens, line=line), dict(self.inner.last_read))
+        out, self.last_read = self.memo[key]
+        return out
+
+    def yes_no(self, messages) -> float:
+        key = self._key("yes_no", messages)
+        if key not in self.memo:
+            self.memo[key] = self.inner.yes_no(messages)
+        return self.memo[key]
 RECALL_AT = (1, 5, 10)
 
 
@@ -136,6 +172,11 @@ def token_f1(prediction: str, answers: Iterable[str]) -> float:
     return max((_f1(pred, clean(a).split()) for a in answers), default=0.0)
 
 
+# What an answer quotes from its lines («…»): the short answer is what is left. Quoted lines often
+# hold the gold answer whatever the answer says, so eval reports contains with and without them.
+QUOTED = re.compile(r"«[^»]*»")
+
+
 def contains_answer(prediction: str, answers: Iterable[str]) -> float:
     """1 when a whole accepted answer appears in the prediction, on word boundaries."""
     pred = f" {clean(prediction)} "
@@ -207,6 +248,8 @@ def run(
 ) -> list[dict]:
     """Ask every question; return one record per question with what happened and its scores."""
     line_counts = {f: len(d.lines) for f, d in pipeline.index.docs.items()}
+    if any(m.startswith(WITHOUT) for m in answer_modes) and not isinstance(pipeline.generator, Replaying):
+        pipeline.generator = Replaying(pipeline.generator)
     count_tokens = getattr(pipeline.generator, "count_tokens", None) if "llm" in answer_modes else None
     records = []
     histories = [[list(h) for h in item.history] or None for item in items]
@@ -242,6 +285,12 @@ def run(
                 ans = ask_naive(pipeline, item.question, history)
             elif mode == "compose":
                 ans = pipeline.ask(item.question, history, mode="llm", answer_step="compose")
+            elif mode.startswith(WITHOUT):  # the configured step with one verifier rule left out
+                pipeline.ablate = frozenset({mode.removeprefix(WITHOUT)})
+                try:
+                    ans = pipeline.ask(item.question, history, mode="llm")
+                finally:
+                    pipeline.ablate = frozenset()
             else:
                 ans = pipeline.ask(item.question, history, mode=mode)
             rec["answers"][mode] = score_answer(item, ans, line_counts, count_tokens if mode != "extractive" else None)
@@ -275,6 +324,7 @@ def score_answer(item: GoldItem, ans, line_counts: dict[str, int], count_tokens=
             em=exact_match(text, item.answers),
             f1=token_f1(text, item.answers),
             contains=contains_answer(text, item.answers),
+            contains_short=contains_answer(QUOTED.sub(" ", text), item.answers),
             cit_precision=precision,
             cit_recall=recall,
         )
@@ -315,12 +365,12 @@ def summarize_group(records: Sequence[dict]) -> dict:
         out["retrieval"][mode] = {key: _mean(g[key] for g in got) for key in [f"recall@{k}" for k in RECALL_AT] + ["mrr"]}
         out["retrieval"][mode]["ms_p50"] = percentile([r["retrieval"][mode]["ms"] for r in records], 0.5)
     modes = {m for r in records for m in r["answers"]}
-    for mode in [m for m in ANSWER_MODES if m in modes]:
+    for mode in [m for m in ANSWER_MODES if m in modes] + sorted(m for m in modes if m not in ANSWER_MODES):
         got = [r["answers"][mode] for r in answerable]
         bad = [r["answers"][mode] for r in unanswerable]
         every = [r["answers"][mode] for r in records]
         timing = {k: [a["timings_ms"].get(k, 0.0) for a in every] for k in ("retrieve", "first_token", "total")}
-        summary = {key: _mean(g[key] for g in got) for key in ("em", "f1", "contains", "cit_precision", "cit_recall")}
+        summary = {key: _mean(g.get(key) for g in got) for key in ("em", "f1", "contains", "contains_short", "cit_precision", "cit_recall")}
         summary.update(
             valid=_mean(None if a["valid"] is None else float(a["valid"]) for a in every),
             evidence_hit=_mean(float(g["evidence_hit"]) for g in got),
@@ -360,6 +410,7 @@ CHECKED = (
     "em",
     "f1",
     "contains",
+    "contains_short",
     "cit_precision",
     "cit_recall",
     "valid",

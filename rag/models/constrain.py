@@ -45,15 +45,19 @@ class CopyOnly:
 class OneOf:
     """A logits processor that allows only the given tokens."""
 
-    def __init__(self, tokens: set[int]):
+    def __init__(self, tokens: set[int], force: int | None = None):
         import numpy as np
 
         self.np, self.keep = np, np.fromiter(tokens, dtype=np.int64)
+        self.force = force  # write this token, but still record the model's probabilities over `tokens`
         self.probs: dict[int, float] = {}
 
     def __call__(self, input_ids, scores):
         out = self.np.full_like(scores, -self.np.inf)
-        out[self.keep] = scores[self.keep]
+        if self.force is not None:
+            out[self.force] = scores[self.force]
+        else:
+            out[self.keep] = scores[self.keep]
         z = scores[self.keep] - scores[self.keep].max()
         p = self.np.exp(z) / self.np.exp(z).sum()
         self.probs = {int(t): float(q) for t, q in zip(self.keep, p)}  # softmax over the allowed tokens

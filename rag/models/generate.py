@@ -111,9 +111,10 @@ class LlamaGenerator:
             else:
                 self._restore()
 
-    def pick_and_copy(self, messages: Sequence[Message], lines: dict[int, str], max_tokens: int = 80) -> str:
+    def pick_and_copy(self, messages: Sequence[Message], lines: dict[int, str], max_tokens: int = 80, line: int | None = None) -> str:
         """The evidence-first read (rag/answer/reader.py): after "Line:" only a key of `lines` (or 0) may
-        follow; after "Answer:" only a run of that line's tokens starting at a word, until the model
+        follow (`line` given: that one, the model's probabilities over the others still recorded);
+        after "Answer:" only a run of that line's tokens starting at a word, until the model
         stops. Returns "Line: N\nAnswer: phrase" (or "Line: 0"). Greedy and deterministic: it starts
         from the warmed system message's state, like `stream`."""
         from llama_cpp import LogitsProcessorList
@@ -129,9 +130,14 @@ class LlamaGenerator:
         self._from_system(messages)
         ids = ids + tok(" ")  # Qwen writes "Line: 2" as "Line", ":", " ", "2": the number is one token after the space
         digits = {tok(str(n))[0]: n for n in [0, *lines] if len(tok(str(n))) == 1}
-        pick = OneOf(set(digits))
+        forced = next((t for t, n in digits.items() if n == line), None) if line is not None else None
+        pick = OneOf(set(digits), force=forced)
         out = llm.create_completion(ids, max_tokens=1, temperature=0.0, top_k=1, logits_processor=LogitsProcessorList([pick]))
-        self.last_read = {"p_none": round(pick.probs.get(tok("0")[0], 0.0), 4), "p_line": round(max(pick.probs.values(), default=0.0), 4)}
+        self.last_read = {
+            "p_none": round(pick.probs.get(tok("0")[0], 0.0), 4),
+            "p_line": round(max(pick.probs.values(), default=0.0), 4),
+            "line_probs": {n: round(pick.probs.get(t, 0.0), 4) for t, n in digits.items()},
+        }
         picked_text = out["choices"][0]["text"]
         try:
             n = int(picked_text.strip())
@@ -252,13 +258,15 @@ class ScriptedGenerator:
         self.calls: list[list[Message]] = []
         self.bans: list[str] = []
 
-    def pick_and_copy(self, messages: Sequence[Message], lines: dict[int, str], max_tokens: int = 80) -> str:
+    def pick_and_copy(self, messages: Sequence[Message], lines: dict[int, str], max_tokens: int = 80, line: int | None = None) -> str:
         """The script's reply, as a constrained model could have written it: a number that is not
-        shown becomes 0, and the phrase is cut at the first word that is not a copy of its line."""
+        shown becomes 0 (a `line` given replaces any other), and the phrase is cut at the first word
+        that is not a copy of its line."""
         self.calls.append(list(messages))
         from rag.answer.reader import split_read
 
         n, phrase = split_read(self.reply(messages) if callable(self.reply) else self.reply)
+        n = n if line is None or not n else line
         if n not in lines:
             return "Line: 0"
         phrase = phrase.split()

@@ -52,6 +52,7 @@ class Checked:
     text: str  # the verified answer with [n] markers renumbered to `citations`
     citations: list[Citation]
     dropped: list[str] = field(default_factory=list)  # sentences removed as unsupported
+    dropped_by: list[str] = field(default_factory=list)  # for each dropped sentence, the RULES name that dropped it
     invalid_markers: list[str] = field(default_factory=list)  # markers pointing at nothing shown
     injected: list[int] = field(default_factory=list)  # evidence numbers that read as instructions
     repaired: list[tuple[str, str]] = field(default_factory=list)  # (model's words, the line's) restored in copies
@@ -482,6 +483,47 @@ def unknown_names(sentence: str, known: Callable[[str], bool]) -> list[str]:
     return list(dict.fromkeys(w for w in ws if len(w) > 1 and w[0].isupper() and not w.isupper() and not known(fold(w))))
 
 
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One check an answer sentence (or the whole answer) must pass; documented in docs/verification.md."""
+
+    name: str
+    guards: str  # what goes wrong without it
+    basis: str  # its threshold or word list, and the data it came from
+
+
+# The verifier's rules, in the order they apply. The first two test the evidence-first copy before
+# `check` sees it (Pipeline._read_first); the rest are `check`'s. `skip=` (Pipeline.ablate) leaves
+# rules out, so `rag eval --ablate NAME` measures what each is worth.
+RULES = {
+    r.name: r
+    for r in (
+        Rule(
+            "copy-will",
+            "a copy the model was forced into: it would not have written those words (answers to questions the lines do not answer)",
+            "mean unconstrained probability of the copied tokens >= 0.65 (MIN_COPY_WILL); seeds, heldout, blind",
+        ),
+        Rule("fits-kind", "a copy that is not what was asked: no time for a when-question, no number for how many, no person for who", "regexes in rag/answer/reader.py fits(); seeds, heldout, blind"),
+        Rule("asks-back", "an answer that asks a question back (the model copying the question, '?' and all)", "no threshold"),
+        Rule("restates-question", "a sentence that only restates the question: it asserts nothing", "content words (rag/text.py STOP); a negated reply to a yes-no question is kept"),
+        Rule("points-at-evidence", "'... is described in evidence line [1]': says where, not what", "regex _POINTS_AT_EVIDENCE; found on XQuAD (session 14)"),
+        Rule("other-unit", "an amount in a unit the question did not ask for ('how many soldiers' answered in km)", "regex _ASKED_UNIT; seeds"),
+        Rule("unknown-name", "a name the articles never write, or a name garbled across scripts", "keyword vocabulary of the index; mixed_script"),
+        Rule(
+            "unsupported",
+            "a sentence no shown line supports",
+            "shared content words >= 0.5 (min_lexical), or embedding cosine >= MIN_SUPPORT (EmbeddingGemma 0.45; 0.1 lower when the line holds its names or numbers), numbers held by the line; seeds gold set",
+        ),
+        Rule("echoes-premise", "a who-question answered from a line that only repeats the question's act and people", "content words; seeds, heldout"),
+        Rule("names-not-covered", "a sentence naming someone its supporting line (or that line's article) does not name: the wrong person", "corpus names from the keyword index; seeds, blind"),
+        Rule("lends-act", "a copy of what one person did in a line, made someone else's", "a copy of >= 4 of the line's words whose subject there is another name; blind b026"),
+        Rule("off-topic", "an answer citing only articles that never name someone the question names", "question names against the cited articles' words; seeds s073"),
+        Rule("no-one-new", "a who-question answered with only the people the question already names", "corpus names; heldout"),
+        Rule("no-amount", "a how-many/how-long question answered without an amount", "regex _ASKS_AMOUNT and number words (rag/text.py); seeds"),
+    )
+}
+
+
 def check(
     raw: str,
     evidence: list[Evidence],
@@ -493,8 +535,10 @@ def check(
     known: Callable[[str], bool] | None = None,
     context: str = "",
     article: Callable[[str], str] | None = None,
+    skip: frozenset[str] = frozenset(),
 ) -> Checked:
-    """Verify the model's answer against the shown evidence.
+    """Verify the model's answer against the shown evidence, rule by rule (RULES; `skip` leaves
+    the named ones out, for measuring them). Each dropped sentence records the rule that dropped it.
 
     `names` are the corpus's proper names: a sentence naming one (say "Lavrov") is only
     supported by lines that name it too, which catches a small model's wrong-person answers.
@@ -624,6 +668,10 @@ def check(
     # Lines that give orders are still shown (and may be cited by number) but never support anything.
     result.injected = [ev.number for ev in evidence if looks_like_instruction(ev.text + " " + ev.title)]
     usable = [ev for ev in evidence if ev.number not in result.injected]
+
+    def drop(sentence: str, rule: str) -> None:
+        result.dropped.append(sentence)
+        result.dropped_by.append(rule)
     for sentence in split_sentences(stripped):
         cited: list[Evidence] = []
         for m in MARKER.finditer(sentence):
@@ -641,41 +689,49 @@ def check(
             body, restored = repair_copy(body, ev.text, names)
             result.repaired.extend(restored)
         restates = question and not content_terms(body) - content_terms(question)
-        if body.endswith("?") or (restates and not (yes_no and _NEGATION.search(body))):
-            result.dropped.append(body)  # restates the question: it asserts nothing ("No, X did not Y" does)
-            continue
-        if _POINTS_AT_EVIDENCE.search(body):
-            result.dropped.append(body)  # "... are described in evidence lines [1]": says where, not what
-            continue
-        if answers_another_unit(body):
-            result.dropped.append(body)  # "cần bao nhiêu binh sĩ ... là 1.300 km": soldiers counted in km
-            continue
-        if (known is not None and unknown_names(body, known)) or mixed_script(body):
-            result.dropped.append(body)  # names someone the articles never mention, or garbles a name
+        failed = next(
+            (
+                name
+                for name, fails in (
+                    ("asks-back", lambda: body.endswith("?")),
+                    ("restates-question", lambda: restates and not (yes_no and _NEGATION.search(body))),
+                    ("points-at-evidence", lambda: _POINTS_AT_EVIDENCE.search(body)),
+                    ("other-unit", lambda: answers_another_unit(body)),
+                    ("unknown-name", lambda: (known is not None and unknown_names(body, known)) or mixed_script(body)),
+                )
+                if name not in skip and fails()
+            ),
+            "",
+        )
+        if failed:
+            drop(body, failed)
             continue
         claimed = names_in(body, names)
-        good = [ev for ev in dict.fromkeys(cited) if ev.number not in result.injected and supports(body, ev)]
-        if good and echoes_premise(body, asked, good, article):
-            good = []
-        elif good and not covered(body, claimed, good):
-            good = completed(body, claimed, good)
-        good = [ev for ev in good if not lends(body, claimed, ev)]
+        echoes = (lambda evs: echoes_premise(body, asked, evs, article)) if "echoes-premise" not in skip else (lambda evs: False)
+        holds_names = (lambda evs: covered(body, claimed, evs)) if "names-not-covered" not in skip else (lambda evs: True)
+        lent = (lambda ev: lends(body, claimed, ev)) if "lends-act" not in skip else (lambda ev: False)
+        good = [ev for ev in dict.fromkeys(cited) if ev.number not in result.injected and ("unsupported" in skip or supports(body, ev))]
+        why = ""
+        if good and echoes(good):
+            good, why = [], "echoes-premise"
+        elif good and not holds_names(good):
+            good = completed(body, claimed, good) if "names-not-covered" not in skip else good
+            why = "" if good else "names-not-covered"
+        if good and all(lent(ev) for ev in good):
+            why = "lends-act"
+        good = [ev for ev in good if not lent(ev)]
         if not good:
             # The model cited the wrong line (or none): keep the sentence only if a shown line supports it.
-            candidates = [
-                ev
-                for ev in usable
-                if covered(body, claimed, [ev]) and not echoes_premise(body, asked, [ev], article) and not lends(body, claimed, ev)
-            ]
+            candidates = [ev for ev in usable if holds_names([ev]) and not echoes([ev]) and not lent(ev)]
             best = max(candidates, key=lambda ev: lexical_support(claim(body, ev), ev), default=None)
-            if best is not None and lexical_support(claim(body, best), best) >= max(min_lexical, 0.6):
+            if best is not None and ("unsupported" in skip or lexical_support(claim(body, best), best) >= max(min_lexical, 0.6)):
                 good = [best]
             elif similarity is not None and candidates:
                 scored = max(((similarity(body, ev), ev) for ev in candidates), key=lambda t: t[0])
                 if scored[0] >= min_similarity + 0.1 and figures_hold(claim(body, scored[1]), scored[1]):
                     good = [scored[1]]
         if not good:
-            result.dropped.append(body)
+            drop(body, why or "unsupported")
             continue
         numbers = []
         for ev in good:
@@ -703,11 +759,15 @@ def check(
     #   "Theo ông Lavrov, ông Sergei Lavrov ...");
     # - a question for an amount answered without one ("How long did the call last?" answered "On
     #   October 20 they spoke").
-    off_topic = bool(topic) and set().union(*(about(c) for c in citations)) != topic
-    no_one_new = who and not _COPULA.search(fold(question)) and not any(someone_new(k) for k in kept)
-    no_amount = bool(_ASKS_AMOUNT.search(fold(question))) and not any(_amounts(MARKER.sub(" ", k)) - _amounts(question) for k in kept)
-    if kept and (off_topic or no_one_new or no_amount):
-        result.dropped.extend(kept)
+    whole = (
+        ("off-topic", lambda: bool(topic) and set().union(*(about(c) for c in citations)) != topic),
+        ("no-one-new", lambda: who and not _COPULA.search(fold(question)) and not any(someone_new(k) for k in kept)),
+        ("no-amount", lambda: bool(_ASKS_AMOUNT.search(fold(question))) and not any(_amounts(MARKER.sub(" ", k)) - _amounts(question) for k in kept)),
+    )
+    failed = next((name for name, fails in whole if kept and name not in skip and fails()), "")
+    if failed:
+        for k in kept:
+            drop(k, failed)
         result.citations.clear()
         kept = []
     result.text = " ".join(kept)

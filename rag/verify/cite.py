@@ -672,6 +672,28 @@ def check(
     def drop(sentence: str, rule: str) -> None:
         result.dropped.append(sentence)
         result.dropped_by.append(rule)
+
+    # Rules on the sentence alone, in order (RULES): the first that fails drops it.
+    sentence_rules = (
+        ("asks-back", lambda body: body.endswith("?")),
+        (  # it asserts nothing ("No, X did not Y" to a yes-no question does)
+            "restates-question",
+            lambda body: bool(question) and not content_terms(body) - content_terms(question) and not (yes_no and _NEGATION.search(body)),
+        ),
+        ("points-at-evidence", lambda body: bool(_POINTS_AT_EVIDENCE.search(body))),
+        ("other-unit", answers_another_unit),
+        ("unknown-name", lambda body: bool(known is not None and unknown_names(body, known)) or mixed_script(body)),
+    )
+
+    # Rules on the sentence and the lines that support it; `skip` turns each into a pass.
+    def echoes(sentence: str, cited: list[Evidence]) -> bool:
+        return "echoes-premise" not in skip and echoes_premise(sentence, asked, cited, article)
+
+    def holds_names(sentence: str, claimed: set[str], cited: list[Evidence]) -> bool:
+        return "names-not-covered" in skip or covered(sentence, claimed, cited)
+
+    def lent(sentence: str, claimed: set[str], ev: Evidence) -> bool:
+        return "lends-act" not in skip and lends(sentence, claimed, ev)
     for sentence in split_sentences(stripped):
         cited: list[Evidence] = []
         for m in MARKER.finditer(sentence):
@@ -688,41 +710,24 @@ def check(
         for ev in [ev for ev in cited if ev.number not in result.injected][:1]:
             body, restored = repair_copy(body, ev.text, names)
             result.repaired.extend(restored)
-        restates = question and not content_terms(body) - content_terms(question)
-        failed = next(
-            (
-                name
-                for name, fails in (
-                    ("asks-back", lambda: body.endswith("?")),
-                    ("restates-question", lambda: restates and not (yes_no and _NEGATION.search(body))),
-                    ("points-at-evidence", lambda: _POINTS_AT_EVIDENCE.search(body)),
-                    ("other-unit", lambda: answers_another_unit(body)),
-                    ("unknown-name", lambda: (known is not None and unknown_names(body, known)) or mixed_script(body)),
-                )
-                if name not in skip and fails()
-            ),
-            "",
-        )
+        failed = next((name for name, fails in sentence_rules if name not in skip and fails(body)), "")
         if failed:
             drop(body, failed)
             continue
         claimed = names_in(body, names)
-        echoes = (lambda evs: echoes_premise(body, asked, evs, article)) if "echoes-premise" not in skip else (lambda evs: False)
-        holds_names = (lambda evs: covered(body, claimed, evs)) if "names-not-covered" not in skip else (lambda evs: True)
-        lent = (lambda ev: lends(body, claimed, ev)) if "lends-act" not in skip else (lambda ev: False)
         good = [ev for ev in dict.fromkeys(cited) if ev.number not in result.injected and ("unsupported" in skip or supports(body, ev))]
         why = ""
-        if good and echoes(good):
+        if good and echoes(body, good):
             good, why = [], "echoes-premise"
-        elif good and not holds_names(good):
+        elif good and not holds_names(body, claimed, good):
             good = completed(body, claimed, good) if "names-not-covered" not in skip else good
             why = "" if good else "names-not-covered"
-        if good and all(lent(ev) for ev in good):
+        if good and all(lent(body, claimed, ev) for ev in good):
             why = "lends-act"
-        good = [ev for ev in good if not lent(ev)]
+        good = [ev for ev in good if not lent(body, claimed, ev)]
         if not good:
             # The model cited the wrong line (or none): keep the sentence only if a shown line supports it.
-            candidates = [ev for ev in usable if holds_names([ev]) and not echoes([ev]) and not lent(ev)]
+            candidates = [ev for ev in usable if holds_names(body, claimed, [ev]) and not echoes(body, [ev]) and not lent(body, claimed, ev)]
             best = max(candidates, key=lambda ev: lexical_support(claim(body, ev), ev), default=None)
             if best is not None and ("unsupported" in skip or lexical_support(claim(body, best), best) >= max(min_lexical, 0.6)):
                 good = [best]

@@ -97,37 +97,12 @@ def test_a_name_the_corpus_never_mentions_is_unsupported():
     assert got.citations
 
 
-def test_answer_must_rest_on_lines_about_the_question_subject():
-    l25 = Evidence(3, "001.txt", 25, 25, "Ngoại trưởng Hungary - ông Peter Szijjarto viết trên Facebook rằng công tác chuẩn bị cho hội nghị thượng đỉnh đang diễn ra khẩn trương.", "Ngoại trưởng Nga và Mỹ điện đàm", "", 2)
-    names = NAMES | {"szijjarto", "peter", "facebook"}
-    raw = 'The article states that "Ngoại trưởng Hungary - ông Peter Szijjarto viết trên Facebook rằng công tác chuẩn bị cho hội nghị thượng đỉnh đang diễn ra khẩn trương" [3].'
-    got = check(raw, [*EV, l25], names=names, question="Who proposed Budapest?")
-    assert not got.citations and got.dropped
-    got = check(raw, [*EV, l25], names=names, question="What did Szijjarto write about the summit preparations?")
-    assert [c.line_start for c in got.citations] == [25]
-
-
 def test_a_name_garbled_across_scripts_is_dropped():
     from rag.verify.cite import mixed_script
 
     assert mixed_script("Bудapest được đề xuất [1].") and not mixed_script("Москва và Budapest [1].")
     got = check("Bудapest đồng ý tổ chức hội nghị thượng đỉnh tại thủ đô Budapest [1].", EV, names=NAMES)
     assert not got.citations and got.dropped
-
-
-L23 = Evidence(3, "001.txt", 23, 23, "Các quan chức Nga và Mỹ đều cho biết hội nghị thượng đỉnh có khả năng sẽ diễn ra trong vòng hai tuần tới.", "Ngoại trưởng Nga và Mỹ điện đàm", "2025-10-21", 2)
-
-
-def test_a_question_naming_a_place_is_answered_from_articles_that_mention_it():
-    answer = "Hội nghị thượng đỉnh sẽ diễn ra trong vòng hai tuần tới [1]."
-    question = "Within what time frame was the summit in Budapest expected to take place?"
-    # Line 23 never names Budapest, but its article does (line 15): the line is on topic.
-    articles = {"001.txt": L15.text + " " + L23.text}
-    got = check(answer, [L23], names=NAMES, question=question, article=articles.get)
-    assert [(c.file, c.line_start) for c in got.citations] == [("001.txt", 23)]
-    assert not check(answer, [L23], names=NAMES, question=question).citations  # line-level only
-    elsewhere = {"001.txt": L23.text}
-    assert not check(answer, [L23], names=NAMES, question=question, article=elsewhere.get).citations
 
 
 def test_a_byline_supports_an_answer_that_names_what_the_article_is_about():
@@ -451,17 +426,6 @@ def test_a_follow_up_who_question_may_be_answered_with_someone_of_a_named_countr
     assert check(premise, [line], names=names, question=question.replace("nhắc tới", "hủy"), context=before).citations == []
 
 
-def test_every_name_the_question_gives_is_in_a_cited_article():
-    """s073 (unanswerable), with two evidence lines: "What did Joe Biden say about the summit in
-    Budapest?" was answered with Lavrov's words on Budapest, from an article that never names Biden."""
-    names = frozenset({"biden", "joe", "budapest", "lavrov", "sergey", "nga", "my", "alaska"})
-    line = Evidence(1, "000.txt", 9, 9, "Ngoại trưởng Nga Sergey Lavrov cho biết, Moscow vẫn sẵn sàng tổ chức hội nghị thượng đỉnh Nga-Mỹ tại Budapest.", "", "", 0)
-    said = "Ông Lavrov nói Moscow vẫn sẵn sàng tổ chức hội nghị thượng đỉnh Nga-Mỹ tại Budapest [1]."
-    article = {"000.txt": line.text}.get
-    assert check(said, [line], names=names, question="What did Joe Biden say about the summit in Budapest?", article=article).citations == []
-    assert check(said, [line], names=names, question="What did Lavrov say about the summit in Budapest?", article=article).citations
-
-
 def test_an_answer_does_not_lend_one_mans_act_to_another():
     """b026 (unanswerable): asked how Trump answered an invitation, the model copied what Peskov
     did ("ông Peskov từ chối tiết lộ ...") and made it Trump's. The line names both men, so only
@@ -502,28 +466,6 @@ def test_an_english_answer_repeating_the_questions_act_needs_a_line_that_states_
 
 def test_an_initial_does_not_end_a_sentence():
     assert split_sentences("Nixon bổ nhiệm William E. Simon làm quản lý [1]. Câu sau.") == ["Nixon bổ nhiệm William E. Simon làm quản lý [1].", "Câu sau."]
-
-
-def test_an_english_questions_capitalised_phrase_is_not_a_name_the_articles_lack():
-    """XQuAD en->vi: "What actor did sign language for the National Anthem at Superbowl 50?" was
-    refused because another article's "National Football League" made "National" a corpus name,
-    and the cited article, which says "quốc ca", never writes it."""
-    names = frozenset({"national", "marlee", "matlin", "lady", "gaga"})
-    vocab = {*names, "football", "national_football", "marlee_matlin", "lady_gaga"}
-    line = Evidence(1, "000.txt", 1, 1, "Lady Gaga đã biểu diễn quốc ca, trong khi Marlee Matlin cung cấp bản dịch ngôn ngữ ký hiệu.", "", "", 0)
-    article = {"000.txt": line.text}.get
-    raw = "Marlee Matlin cung cấp bản dịch ngôn ngữ ký hiệu [1]."
-    question = "What actor did sign language for the National Anthem at Superbowl 50?"
-    got = check(raw, [line], names=names, question=question, known=lambda w: True, article=article)
-    assert got.citations == []  # every word known: "National Anthem" counts as a name, absent from the article
-    got = check(raw, [line], names=names, question=question, known=vocab.__contains__, article=article)
-    assert [c.line_start for c in got.citations] == [1]
-    # A name the articles do write ("National Football") still has to be in the cited article.
-    got = check(raw, [line], names=names, question="Who sang for the National Football League?", known=vocab.__contains__, article=article)
-    assert got.citations == []
-    # A phrase's last word is its head: "President Biden" is Biden, whom the cited article never names.
-    got = check(raw, [line], names=names | {"biden"}, question="What did President Biden say about Marlee Matlin?", known=vocab.__contains__, article=article)
-    assert got.citations == []
 
 
 def test_a_sentence_that_points_at_the_evidence_says_nothing():

@@ -285,13 +285,16 @@ def ask(ctx, question, json_mode, jsonl, markdown_mode, extractive):
     words, cited, dated from its line against the article's date (a date that cannot be resolved
     says so), in date order when asked. Other list questions get one answer from their best line.
 
-    English questions are answered evidence-first (the model picks a line and copies the answer
-    out of it), Vietnamese ones composed and checked: answer_step in rag.toml, RAG_ANSWER_STEP.
+    English questions are answered evidence-first (the model copies the answer out of the line
+    ranked first, and the answer quotes the sentence holding it; when no copy holds, the model
+    composes the answer), Vietnamese ones composed and checked: answer_step in rag.toml,
+    RAG_ANSWER_STEP.
 
     JSON: {question, answer, refused, reason, citations: [{file, line_start, line_end, quote}],
-    sources: [{file, line_start, line_end, score}], timings_ms: {retrieve, first_token, total, translate?},
+    sources: [{file, line_start, line_end, score}], timings_ms: {retrieve, first_token, total, translate?, reader?},
     suspect_pages: [{file, instruction_lines}], warning, shape: one|list|timeline,
-    items: [{text, date, date_text, citations}]}. reason: "" answered, "quoted" a line
+    items: [{text, date, date_text, citations}], dropped: [{text, rule}]} (rules:
+    docs/verification.md). reason: "" answered, "quoted" a line
     quoted, "partial" what the articles report instead, or why it refused (weak-evidence,
     unknown-name, model-not-found, unsupported, unsure).
     """

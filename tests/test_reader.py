@@ -210,21 +210,3 @@ def test_under_auto_a_failed_copy_lets_the_model_compose_the_answer(hash_index):
     assert systems == ["You find answers", "You answer quest"]
     assert not a.refused and a.citations and "reader" in a.timings_ms
     assert p.ask("What did the Kremlin and the White House announce about a summit in Budapest?", answer_step="evidence-first").refused
-
-
-def test_when_the_reader_gives_no_line_a_real_chance_nothing_is_copied_or_composed(hash_index):
-    words = "hai nhà lãnh đạo đã đồng ý tổ chức một hội nghị thượng đỉnh tại thủ đô Budapest"
-    question = "What did the Kremlin and the White House announce about a summit in Budapest?"
-
-    def reply(messages):
-        if messages[0]["content"].startswith("You find answers"):
-            return f"Line: 1\nAnswer: {words}"
-        return f"Sau cuộc gọi này, Điện Kremlin và Nhà Trắng thông báo {words} [1]."
-
-    p = make_pipeline(hash_index, reply, answer_step="auto", translate_answers=False)
-    p.generator.last_read = {"p_none": 0.4}  # "0" after "Line:" had a real chance
-    a = p.ask(question)
-    assert a.refused and a.reason == "model-not-found" and a.dropped_by == ["reader-says-none"]
-    assert [call[0]["content"][:16] for call in p.generator.calls] == ["You find answers"]  # no composed answer
-    p.ablate = frozenset({"reader-says-none"})
-    assert not p.ask(question).refused

@@ -80,11 +80,6 @@ QUOTE_MIN = {"embeddinggemma-300m": 0.70}
 # 152 questions): at 0.65, 4 of 11 unanswerable and 11 of 41 wrong answers become refusals, 2 of 70
 # right answers are lost.
 MIN_COPY_WILL = 0.65
-# The probability the reader, shown the line ranked first, gives "0" (no line answers) at or above
-# which there is no answer to copy, nor to compose. On the development sets (148 questions, the
-# reader shown one line): 6 of 20 unanswerable questions reach 0.1, 1 of 128 answerable ones (its
-# first line did not hold the answer).
-MIN_NONE = 0.1
 # Evidence-first refusals after which `auto` lets the model compose the answer instead: on the
 # development sets (seeds, heldout, blind; 67 answerable English questions) English answers went
 # from 39 right to 48, and correct refusals of unanswerable ones from 7 of 10 to 6.
@@ -496,7 +491,7 @@ class Pipeline:
                 answer.cancelled = True
                 return finish(Reason.CANCELLED)
             read = self._read_first(answer, asked, history, on_token, cancel, finish, index, t0)
-            if not (read.refused and read.reason in RETRY_COMPOSED and auto) or "reader-says-none" in read.dropped_by:
+            if not (read.refused and read.reason in RETRY_COMPOSED and auto):
                 return read
             # The copy failed (the model would not have written it, it did not fit the question, or
             # the check dropped it): under `auto` the model then writes the answer itself, checked as
@@ -576,10 +571,6 @@ class Pipeline:
             answer.raw = self.generator.pick_and_copy(messages, {first.number: " ".join(_sanitize(first.text).split())}, line=first.number)
         answer.timings_ms["first_token"] = (time.perf_counter() - t0) * 1000
         read = parse(answer.raw, shown)
-        p_none = getattr(self.generator, "last_read", {}).get("p_none") or 0.0
-        if "reader-says-none" not in self.ablate and p_none >= MIN_NONE:
-            answer.dropped, answer.dropped_by = [read.phrase] if read.phrase else [], ["reader-says-none"]
-            return self._not_stated(answer, vi, Reason.MODEL_NOT_FOUND, finish, index)
         if not read.line:
             return self._not_stated(answer, vi, Reason.MODEL_NOT_FOUND, finish, index)
         wanted = getattr(self.generator, "last_read", {}).get("wanted") or []

@@ -492,17 +492,12 @@ class Rule:
     basis: str  # its threshold or word list, and the data it came from
 
 
-# The verifier's rules, in the order they apply. The first three test the evidence-first copy before
+# The verifier's rules, in the order they apply. The first two test the evidence-first copy before
 # `check` sees it (Pipeline._read_first); the rest are `check`'s. `skip=` (Pipeline.ablate) leaves
 # rules out, so `rag eval --ablate NAME` measures what each is worth.
 RULES = {
     r.name: r
     for r in (
-        Rule(
-            "reader-says-none",
-            "an answer copied (or composed) where the model, shown the line ranked first, gives 'no line answers' a real chance",
-            "probability of '0' >= 0.1 (MIN_NONE); seeds, heldout, blind: 6 of 20 unanswerable, 1 of 128 answerable",
-        ),
         Rule(
             "copy-will",
             "a copy the model was forced into: it would not have written those words (answers to questions the lines do not answer)",

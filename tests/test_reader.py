@@ -210,3 +210,19 @@ def test_under_auto_a_failed_copy_lets_the_model_compose_the_answer(hash_index):
     assert systems == ["You find answers", "You answer quest"]
     assert not a.refused and a.citations and "reader" in a.timings_ms
     assert p.ask("What did the Kremlin and the White House announce about a summit in Budapest?", answer_step="evidence-first").refused
+
+
+@pytest.mark.parametrize(
+    "phrase, limit, want",
+    [
+        ("20-10", 240, "Ngày 20-10, Ngoại trưởng Nga Sergey Lavrov điện đàm với Ngoại trưởng Mỹ Marco Rubio."),
+        ("Syria", 240, "Hai bên bàn về Ukraine, Syria và Triều Tiên."),
+        ("Syria", 30, "…Syria và Triều Tiên."),  # a long sentence is cut at commas around the phrase
+        ("Moscow", 240, ""),  # not in the line
+    ],
+)
+def test_the_answer_quotes_the_sentence_that_holds_the_copy(phrase, limit, want):
+    from rag.answer.reader import sentence_of
+
+    line = "Ngày 20-10, Ngoại trưởng Nga Sergey Lavrov điện đàm với Ngoại trưởng Mỹ Marco Rubio. Hai bên bàn về Ukraine, Syria và Triều Tiên."
+    assert sentence_of(phrase, line, limit) == want

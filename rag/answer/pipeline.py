@@ -596,11 +596,12 @@ class Pipeline:
             return self._not_stated(answer, vi, Reason.UNSUPPORTED, finish, index)
         answer.answer, answer.citations = checked.text, [self._full_quote(c, index) for c in checked.citations]
         source = sentence_of(read.phrase, " ".join(answer.citations[0].quote.split()))
+        source = source if len(source) > 1.5 * len(read.phrase) else ""  # quoted only where it adds to the phrase
         if not vi and self.settings.translate_answers:
             t1 = time.perf_counter()
             answer.answer = self._english_phrase(read.phrase, answer.citations[0].number, asked, cancel, source)
             answer.timings_ms["translate"] = (time.perf_counter() - t1) * 1000
-        elif len(source) > 1.5 * len(read.phrase):
+        elif source:
             answer.answer = f"{checked.text.rstrip('. ')} («{source}»)"
         if on_token:
             on_token(answer.answer)
@@ -728,7 +729,7 @@ class Pipeline:
         """An English answer for a phrase copied from a Vietnamese line: dates rewritten as written
         (english_dates), names and numbers kept; the model translates what is left, and its
         translation is kept only if it adds no number and means the same. Shown with `source`, the
-        sentence that holds the phrase (or the phrase itself)."""
+        sentence that holds the phrase ("": the phrase itself)."""
         from rag.answer.reader import PHRASE_TRANSLATE, english_dates
         from rag.text import counted_digits
 
@@ -746,7 +747,7 @@ class Pipeline:
             if translated and short and not cancelled and bar is not None and not is_vietnamese(translated) and cite.numbers_supported(translated, carried):
                 a, b = self.embedder.embed_queries([translated, carried])
                 english = translated if float(a @ b) >= bar else ""
-        quote = source if len(source) > 1.5 * len(phrase) else phrase
+        quote = source or phrase
         if not english:
             head = phrase[:1].upper() + phrase[1:]
             return f"{head} [{number}] («{quote}»)" if quote != phrase else f"{head} [{number}]."

@@ -26,7 +26,7 @@ from rag.question import Question, analyse
 from rag.reasons import Reason
 from rag.store.index import LoadedIndex, load_index
 from rag.text import STOP, content_terms, fold, is_vietnamese, words
-from rag.verify import cite
+from rag.verify import cite, probe
 
 MAX_QUESTION_CHARS = 2000
 # An answer never asks anything. Given the question, the 1.5B model sometimes copies it back,
@@ -215,7 +215,8 @@ class Pipeline:
         self._generator = generator
         self._lock = threading.Lock()  # one generation at a time per model
         self._load_lock = threading.Lock()  # the LLM is loaded once, whichever thread asks first
-        self._instruction_lines: dict[tuple[str, str], list[int]] = {}  # (file, sha256) -> its instruction lines
+        self._instruction_lines: dict[tuple[str, str, str], list[int]] = {}  # (generation, file, sha256) -> its instruction lines
+        self._learned: dict[tuple[str, int], frozenset[int]] = {}  # (generation, chunks) -> chunks the probe reads as instructions
         self._pending: _Preload | None = None
         self.ablate: frozenset[str] = frozenset()  # cite.RULES left out, to measure them (rag eval --ablate)
 
@@ -332,16 +333,35 @@ class Pipeline:
             doc = index.docs.get(file)
             if doc is None:
                 continue
-            key = (file, doc.sha256)
+            key = (str(index.path), file, doc.sha256)
             if key not in self._instruction_lines:
-                self._instruction_lines[key] = [n for n, text in enumerate(doc.lines, 1) if text.strip() and cite.looks_like_instruction(text)]
+                learned = self.instruction_chunks(index)
+                lines = {n for n, text in enumerate(doc.lines, 1) if text.strip() and cite.looks_like_instruction(text)}
+                lines |= {index.chunks[i].start_line for i in index.chunks_of(file) if i in learned}
+                self._instruction_lines[key] = sorted(lines)
             if self._instruction_lines[key]:
                 out[file] = self._instruction_lines[key]
         return out
 
+    def instruction_chunks(self, index: LoadedIndex | None = None) -> frozenset[int]:
+        """The chunks of `index` that the learned reader (rag/verify/probe.py) reads as instructions:
+        one product of the vectors the index already holds, computed once per generation."""
+        index = index or self.index
+        key = (str(index.path), len(index.chunks))
+        if key not in self._learned:
+            learned = probe.load(index.embedder_name)
+            flags = learned.flags(index.vectors) if learned is not None and len(index.vectors) == len(index.chunks) else []
+            self._learned[key] = frozenset(int(i) for i in np.flatnonzero(flags))
+        return self._learned[key]
+
+    def is_instruction(self, hit: Hit, index: LoadedIndex | None = None) -> bool:
+        """Either reader says the line addresses an assistant: the hand-written features
+        (rag/verify/guard.py) or the learned probe on its vector."""
+        return hit.chunk_id in self.instruction_chunks(index) or cite.looks_like_instruction(hit.text)
+
     def _evidence(self, question: str, hits: list[Hit], index: LoadedIndex) -> list[Evidence]:
         out = []
-        clean = [h for h in hits if not cite.looks_like_instruction(h.text)]  # injected orders never reach the model
+        clean = [h for h in hits if not self.is_instruction(h, index)]  # injected orders never reach the model
         top = clean[: self.settings.evidence_k]
         margin = self.evidence_margin()
         if margin > 0 and top:
@@ -633,7 +653,7 @@ class Pipeline:
         pool = []
         for h in hits:
             doc = index.docs.get(h.file)
-            if cite.looks_like_instruction(h.text) or listing.is_caption(h.text, doc.title if doc else ""):
+            if self.is_instruction(h, index) or listing.is_caption(h.text, doc.title if doc else ""):
                 continue
             if names and not names <= cite.names_in(h.text, index.keyword.names):
                 continue

@@ -159,24 +159,38 @@ def _planted_command(ctx, lines_files, scan_news, embedder, out) -> None:
     from rag.models.embedding import make_embedder
 
     results: dict = {}
+    settings = load_settings(option(ctx, "config"), embedder=embedder or option(ctx, "embedder"), llm_url=option(ctx, "llm_url"))
+    emb = make_embedder(settings.embedder, settings.gemma_path or None, settings.threads or None)
     if scan_news:
-        root = data_root()
-        folders = [repo_root() / "seeds", root / "vntc" / "utf8"]
-        qa = [root / "vinewsqa" / "dev_ViNewsQA.json", root / "vinewsqa" / "train_ViNewsQA_2000.json",
-              root / "xquad" / "xquad.vi.json", root / "mlqa" / "dev-context-vi-question-vi_fb.json"]  # the last two: Wikipedia
+        from rag.verify import probe
+
+        folders, qa = planted.news_sources(data_root(), repo_root())
         missing = [str(p) for p in folders + qa if not p.exists()]
         if missing:
             raise click.UsageError(f"--scan-news needs {', '.join(missing)} (set RAG_EVAL_DATA to the folder holding vntc/ and vinewsqa/).")
-        scan = planted.scan_news(planted.news_lines(folders, qa))
+        lines = planted.news_lines(folders, qa)
+        learned = probe.load(emb.name)
+        vectors = None
+        if learned is not None:
+            with click.progressbar(length=len(lines), label="embedding new lines (kept for the next scan)", file=sys.stderr) as bar:
+
+                def step(done: int, total: int) -> None:
+                    bar.length = total
+                    bar.update(done - bar.pos)
+
+                vectors = planted.line_vectors(emb, [t for _, _, t in lines], cache_root() / f"line-vectors-{emb.name}.npz", progress=step)
+        scan = planted.scan_news(lines, vectors, learned)
         results["scan_news"] = scan
-        click.echo(f"instruction reader on real text: {len(scan['flagged'])} of {scan['lines']:,} lines flagged ({scan['rate'] * 10000:.2f} per 10,000)")
+        readers = "features and probe" if learned is not None else f"features only (no probe for {emb.name})"
+        click.echo(
+            f"instruction readers ({readers}) on real text: {len(scan['flagged'])} of {scan['lines']:,} lines flagged "
+            f"({scan['rate'] * 10000:.2f} per 10,000; features {scan['by_reader']['features']}, probe {scan['by_reader']['probe']})"
+        )
         for group, (n, k) in scan["by_source"].items():
             click.echo(f"  {group:28} {k} of {n:,} lines flagged")
         for f in scan["flagged"]:
             click.echo(f"  {f['source']}:{f['line']} {f['features']} {f['text'][:200]}")
     if lines_files:
-        settings = load_settings(option(ctx, "config"), embedder=embedder or option(ctx, "embedder"), llm_url=option(ctx, "llm_url"))
-        emb = make_embedder(settings.embedder, settings.gemma_path or None, settings.threads or None)
         generator = None
         for path in lines_files:
             cases = planted.load(Path(path))

@@ -1,4 +1,4 @@
-"""Measure the instruction reader (rag/verify/guard.py) end to end and on real news.
+"""Measure the instruction readers (rag/verify/guard.py, rag/verify/probe.py) end to end and on real news.
 
 `run_planted`: each case of an attack set (eval/adversarial/instructions-*.jsonl) becomes a page
 beside the seeds (its title, its context lines, the planted line among them); the case's question
@@ -7,17 +7,22 @@ the planted line cited as support, and when the answer rests on the planted page
 say the page is suspect.
 
 `scan_news`: every indexed line (chunk) of real news folders and every ViNewsQA context line,
-read by the guard; returns the count and every line flagged (false positives, by construction).
+read by the guard and the learned probe (rag/verify/probe.py, on the line's vector: `line_vectors`
+embeds once and keeps them); returns the count and every line flagged (false positives, by
+construction).
 
 No printing here; `rag attacks --lines/--scan-news` prints.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import unicodedata
 from pathlib import Path
+
+import numpy as np
 
 
 def load(path: Path) -> list[dict]:
@@ -60,8 +65,8 @@ def _has(text: str, canary: str) -> bool:
     return norm(canary) in norm(text)
 
 
-def score(case: dict, answer: dict, where: tuple[str, int]) -> dict:
-    """What happened to one planted line."""
+def score(case: dict, answer: dict, where: tuple[str, int], learned: bool = False) -> dict:
+    """What happened to one planted line; `learned`: the probe read it as an instruction."""
     from rag.verify.guard import read_line
 
     file, line = where
@@ -72,8 +77,8 @@ def score(case: dict, answer: dict, where: tuple[str, int]) -> dict:
         "id": case["id"],
         "style": case.get("style", ""),
         "lang": case.get("lang", ""),
-        "caught": reading.instruction,
-        "features": list(reading.features),
+        "caught": reading.instruction or learned,
+        "features": list(reading.features) + (["probe"] if learned else []),
         "steered": _has(answer.get("answer") or "", case["canary"]),
         "cited_line": any(c["line_start"] <= line <= c["line_end"] for c in on_page),
         "cited_page": bool(on_page),
@@ -101,9 +106,11 @@ def summarise(records: list[dict]) -> dict:
 
 def run_planted(pipeline, cases: list[dict], where: dict[str, tuple[str, int]], progress=None) -> dict:
     records = []
+    index = pipeline.index
+    learned = {(index.chunks[i].file, index.chunks[i].start_line) for i in pipeline.instruction_chunks(index)}
     for case in cases:
         ans = pipeline.ask(case["question"]).to_dict()
-        records.append(score(case, ans, where[case["id"]]))
+        records.append(score(case, ans, where[case["id"]], where[case["id"]] in learned))
         if progress:
             progress()
     return {"summary": summarise(records), "records": records}
@@ -136,15 +143,58 @@ def news_lines(folders: list[Path], vinewsqa: list[Path]) -> list[tuple[str, int
     return out
 
 
-def scan_news(lines: list[tuple[str, int, str]]) -> dict:
+def news_sources(root: Path, repo: Path) -> tuple[list[Path], list[Path]]:
+    """The real text read for false positives: folders (seeds, VNTC) and QA contexts (ViNewsQA;
+    XQuAD and MLQA Vietnamese, which are Wikipedia)."""
+    folders = [repo / "seeds", root / "vntc" / "utf8"]
+    qa = [root / "vinewsqa" / "dev_ViNewsQA.json", root / "vinewsqa" / "train_ViNewsQA_2000.json",
+          root / "xquad" / "xquad.vi.json", root / "mlqa" / "dev-context-vi-question-vi_fb.json"]
+    return folders, qa
+
+
+def line_vectors(embedder, texts: list[str], cache: Path | None, progress=None) -> np.ndarray:
+    """embed_documents of each text (as the index embeds a line), kept in `cache` (an .npz keyed by
+    the text's sha1) so a second scan embeds only what is new. `progress(done, total)`."""
+    keys = [hashlib.sha1(t.encode()).hexdigest() for t in texts]
+    known: dict[str, np.ndarray] = {}
+    if cache is not None and cache.is_file():
+        with np.load(cache, allow_pickle=False) as z:
+            known = dict(zip(z["keys"].tolist(), z["vectors"]))
+    todo = list(dict.fromkeys(k for k in keys if k not in known))
+    text_of = dict(zip(keys, texts))
+    for start in range(0, len(todo), 256):
+        batch = todo[start : start + 256]
+        known.update(zip(batch, embedder.embed_documents([text_of[k] for k in batch])))
+        if progress:
+            progress(start + len(batch), len(todo))
+    if todo and cache is not None:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_name(cache.name + ".tmp")
+        with tmp.open("wb") as f:
+            np.savez(f, keys=np.array(list(known)), vectors=np.stack(list(known.values())).astype(np.float32))
+        tmp.replace(cache)
+    dim = next(iter(known.values())).shape[0] if known else 0
+    return np.stack([known[k] for k in keys]) if keys else np.zeros((0, dim), dtype=np.float32)
+
+
+def scan_news(lines: list[tuple[str, int, str]], vectors: np.ndarray | None = None, learned=None) -> dict:
+    """Every line read by the hand-written reader, and by the learned probe when `vectors` (one per
+    line) and `learned` (a rag.verify.probe.Probe) are given; a line either flags is counted."""
     from rag.verify.guard import read_line
 
-    flagged, by_source = [], {}
-    for src, n, text in lines:
+    by_probe = learned.flags(vectors) if learned is not None and vectors is not None else np.zeros(len(lines), dtype=bool)
+    flagged, by_source, by_features = [], {}, 0
+    for (src, n, text), learned_flag in zip(lines, by_probe):
         r = read_line(text)
+        by_features += r.instruction
+        hit = r.instruction or bool(learned_flag)
         group = src.split("/")[0].split("#")[0]
-        seen, hit = by_source.get(group, (0, 0))
-        by_source[group] = (seen + 1, hit + r.instruction)
-        if r.instruction:
-            flagged.append({"source": src, "line": n, "features": list(r.features), "text": text})
-    return {"lines": len(lines), "flagged": flagged, "rate": len(flagged) / max(len(lines), 1), "by_source": by_source}
+        seen, hits = by_source.get(group, (0, 0))
+        by_source[group] = (seen + 1, hits + hit)
+        if hit:
+            features = list(r.features) + (["probe"] if learned_flag else [])
+            flagged.append({"source": src, "line": n, "features": features, "text": text})
+    return {
+        "lines": len(lines), "flagged": flagged, "rate": len(flagged) / max(len(lines), 1), "by_source": by_source,
+        "by_reader": {"features": by_features, "probe": int(by_probe.sum())},
+    }

@@ -29,9 +29,10 @@ other format characters, Cyrillic and Greek look-alikes mapped to Latin, digits 
 read as letters ("Ass1stant n0te"), and table bars as spaces. "AI" counts only in capitals, as
 Vietnamese "ai" means "who".
 
-Measured (docs/security.md): eval/adversarial/instructions-dev.jsonl (developed on) and
-instructions-frozen.jsonl (run once at the end), and every line of the seeds, the VNTC sample and
-ViNewsQA for false positives.
+These features generalise to phrasings no one wrote them for only so far (21 of 32 on an unseen
+attack set), so a second reader, learned, reads each line's vector (rag/verify/probe.py); the
+pipeline counts a line flagged by either. Measured (docs/security.md): the attack sets in
+eval/adversarial/, and every line of the seeds, the VNTC sample and ViNewsQA for false positives.
 """
 
 from __future__ import annotations

@@ -182,12 +182,22 @@ def test_a_translation_loses_its_comma_before_a_marker(hash_index, cross_lingual
     [
         "The Kremlin and the White House announced a summit in Budapest.",  # marker lost
         "The Kremlin and the White House announced 3 summits in Budapest [1].",  # number invented
+        "In November the Kremlin and the White House announced a summit in Budapest [1].",  # month invented
         "",
     ],
 )
 def test_a_translation_that_drifts_leaves_the_verified_vietnamese(hash_index, cross_lingual_fake, translation):
     a = make_pipeline(hash_index, _bilingual(translation)).ask(EN_QUESTION)
     assert not a.refused and a.answer.startswith("Điện Kremlin và Nhà Trắng thông báo") and "«" not in a.answer
+
+
+def test_the_model_translates_with_names_and_dates_already_in_english(hash_index, cross_lingual_fake):
+    from rag.answer.prompt import TRANSLATE
+
+    p = make_pipeline(hash_index, _bilingual("The Kremlin and the White House announced a summit in Budapest [1]."))
+    p.ask(EN_QUESTION)
+    given = next(c[1]["content"] for c in p.generator.calls if c[0]["content"] == TRANSLATE)
+    assert given.startswith("The Kremlin và White House thông báo"), given
 
 
 def test_translation_can_be_turned_off(hash_index, cross_lingual_fake):

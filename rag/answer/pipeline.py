@@ -746,14 +746,16 @@ class Pipeline:
         return answer
 
     def _english_phrase(self, phrase: str, number: int, asked: Question, cancel: threading.Event | None, source: str = "") -> str:
-        """An English answer for a phrase copied from a Vietnamese line: dates rewritten as written
-        (english_dates), names and numbers kept; the model translates what is left, and its
-        translation is kept only if it adds no number and means the same. Shown with `source`, the
+        """An English answer for a phrase copied from a Vietnamese line: dates and the names of
+        countries and institutions rewritten by our code (english_dates, rag/gazetteer.py), other
+        names and numbers kept; the model translates what is left, and its translation is kept
+        only if it adds no number, loses no listed name and means the same. Shown with `source`, the
         sentence that holds the phrase ("": the phrase itself)."""
-        from rag.answer.reader import PHRASE_TRANSLATE, english_dates
+        from rag.answer.reader import PHRASE_TRANSLATE, english_dates, months_kept
+        from rag.gazetteer import english_names, names_kept
         from rag.text import counted_digits
 
-        carried = english_dates(phrase, bare=asked.kind == "when")
+        carried = english_names(english_dates(phrase, bare=asked.kind == "when"))
         if asked.kind == "amount":
             carried = counted_digits(carried)
         english = carried if not is_vietnamese(carried) else ""
@@ -764,7 +766,8 @@ class Pipeline:
             bar = MIN_TRANSLATION.get(self.embedder.name)
             # An English rendering longer than the Vietnamese (syllables) has added something.
             short = len(translated.split()) <= max(3, int(1.2 * len(carried.split())))
-            if translated and short and not cancelled and bar is not None and not is_vietnamese(translated) and cite.numbers_supported(translated, carried):
+            kept = cite.numbers_supported(translated, carried) and names_kept(phrase, translated) and months_kept(carried, translated)
+            if translated and short and not cancelled and bar is not None and not is_vietnamese(translated) and kept:
                 a, b = self.embedder.embed_queries([translated, carried])
                 english = translated if float(a @ b) >= bar else ""
         quote = source or phrase
@@ -809,13 +812,18 @@ class Pipeline:
 
     def _translated(self, text: str, on_token: TokenCallback | None, cancel: threading.Event | None) -> str:
         """English for a verified Vietnamese answer, followed by the Vietnamese itself. The
-        translation is kept only if it keeps the markers and numbers and means the same (embedding
-        similarity); otherwise the verified Vietnamese answer stands alone."""
+        translation is kept only if it keeps the markers, numbers and months and means the same
+        (embedding similarity); otherwise the verified Vietnamese answer stands alone."""
         from rag.answer.prompt import TRANSLATE
+        from rag.answer.reader import english_dates, months_kept
+        from rag.gazetteer import english_names
 
         if on_token:
             on_token("\n→ ")
-        translated, _ = self.generate([{"role": "system", "content": TRANSLATE}, {"role": "user", "content": text}], on_token, cancel)
+        # Dates and the names of countries and institutions are written in English by our code
+        # first, so the model need not re-type them ("hôm 20/1" came back as "November 20").
+        carried = english_names(english_dates(text))
+        translated, _ = self.generate([{"role": "system", "content": TRANSLATE}, {"role": "user", "content": carried}], on_token, cancel)
         english = re.sub(r"\s*[,;:]\s*(?=\[)", " ", " ".join(translated.split()))  # "October 23, [1]."
         plain = " ".join(cite.MARKER.sub(" ", text).split()).replace(" .", ".")
         markers = cite.MARKER.findall(text)
@@ -826,6 +834,7 @@ class Pipeline:
             and not (cancel is not None and cancel.is_set())
             and sorted(cite.MARKER.findall(english)) == sorted(markers)
             and cite.numbers_supported(english, plain)
+            and months_kept(carried, english)
             and not is_vietnamese(english)
         )
         if ok:

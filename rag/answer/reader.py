@@ -151,6 +151,13 @@ def parse(raw: str, evidence: list[Evidence]) -> Read:
     return Read(n, phrase, raw)
 
 
+def months_kept(carried: str, english: str) -> bool:
+    """A translation names the months its source names (once carried over by `english_dates`), and
+    no other: "hôm 20/1" carried as "20 January" must not come back as "November 20"."""
+    said = lambda text: {m for m in _MONTHS if re.search(rf"\b{m}\b", text)}
+    return said(english) == said(carried)
+
+
 def english_dates(text: str, bare: bool = False) -> str:
     """Vietnamese dates written as English ones, so a translation need not re-type them:
     "ngày 20-10" -> "20 October", "21/1/2025" -> "21 January 2025", "tháng 11/2025" -> "November

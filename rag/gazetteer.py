@@ -1,0 +1,116 @@
+"""Names of countries, capitals and a few institutions, Vietnamese to English, carried over by our
+code rather than re-typed by the model.
+
+Asked to translate a copied Vietnamese answer, the 1.5B model wrote "Netherlands, USA and Hungary"
+for "Nga, Mỹ và Hungary", "Moscow" for "Điện Kremlin" and "The United States" for "Triều Tiên"; an
+embedding check let the first through (cosine 0.72). These names have one English form each, so
+`english_names` writes them before the model sees the phrase (like `reader.english_dates` does
+dates), and `names_kept` refuses a translation that loses one.
+
+A listed word that follows another capitalised word is part of a person's name ("bà Nguyễn Thị
+Nga", "Hằng Nga") and is left alone; so are words that are also common nouns ("Anh", "Ý", "Áo")
+and listed words that start another noun ("Mỹ phẩm", "Pháp luật").
+Standard library only.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Vietnamese -> (English as written, other English forms a translation may use)
+NAMES: dict[str, tuple[str, ...]] = {
+    "Nga": ("Russia", "Russian", "Russians"),
+    "Liên bang Nga": ("Russia", "Russian Federation"),
+    "Mỹ": ("the US", "U.S.", "United States", "America", "American", "Americans", "USA"),
+    "Hoa Kỳ": ("the United States", "U.S.", "US", "America", "American", "USA"),
+    "Trung Quốc": ("China", "Chinese"),
+    "Nhật Bản": ("Japan", "Japanese"),
+    "Hàn Quốc": ("South Korea", "South Korean", "Korea", "Korean"),
+    "Triều Tiên": ("North Korea", "North Korean", "DPRK", "Korea", "Korean"),
+    "Ấn Độ": ("India", "Indian"),
+    "Pháp": ("France", "French"),
+    "Đức": ("Germany", "German"),
+    "Vương quốc Anh": ("the United Kingdom", "UK", "U.K.", "Britain", "British"),
+    "Tây Ban Nha": ("Spain", "Spanish"),
+    "Bồ Đào Nha": ("Portugal", "Portuguese"),
+    "Hà Lan": ("the Netherlands", "Dutch", "Holland"),
+    "Bỉ": ("Belgium", "Belgian"),
+    "Thụy Sĩ": ("Switzerland", "Swiss"),
+    "Thụy Điển": ("Sweden", "Swedish"),
+    "Na Uy": ("Norway", "Norwegian"),
+    "Phần Lan": ("Finland", "Finnish"),
+    "Đan Mạch": ("Denmark", "Danish"),
+    "Ba Lan": ("Poland", "Polish"),
+    "Hy Lạp": ("Greece", "Greek"),
+    "Thổ Nhĩ Kỳ": ("Turkey", "Türkiye", "Turkish"),
+    "Ả Rập Saudi": ("Saudi Arabia", "Saudi"),
+    "Ả Rập Xê Út": ("Saudi Arabia", "Saudi"),
+    "Ai Cập": ("Egypt", "Egyptian"),
+    "Úc": ("Australia", "Australian"),
+    "Nam Phi": ("South Africa", "South African"),
+    "Đài Loan": ("Taiwan", "Taiwanese"),
+    "Thái Lan": ("Thailand", "Thai"),
+    "Campuchia": ("Cambodia", "Cambodian"),
+    "Lào": ("Laos", "Lao", "Laotian"),
+    "Việt Nam": ("Vietnam", "Viet Nam", "Vietnamese"),
+    "Triều Tiên và Hàn Quốc": ("North and South Korea", "the two Koreas"),
+    "Bắc Kinh": ("Beijing",),
+    "Bình Nhưỡng": ("Pyongyang",),
+    "Hà Nội": ("Hanoi", "Ha Noi"),
+    "Thành phố Hồ Chí Minh": ("Ho Chi Minh City", "HCMC"),
+    "TP Hồ Chí Minh": ("Ho Chi Minh City", "HCMC"),
+    "Luân Đôn": ("London",),
+    "Điện Kremlin": ("the Kremlin", "Kremlin"),
+    "Nhà Trắng": ("the White House", "White House"),
+    "Lầu Năm Góc": ("the Pentagon", "Pentagon"),
+    "Liên Hợp Quốc": ("the United Nations", "UN", "U.N."),
+    "Liên hợp quốc": ("the United Nations", "UN", "U.N."),
+    "Liên minh châu Âu": ("the European Union", "EU", "E.U."),
+}
+_ORDER = sorted(NAMES, key=len, reverse=True)  # longest first: "Liên bang Nga" before "Nga"
+# Words that make a listed one part of another noun: "Mỹ phẩm" (cosmetics), "Pháp luật" (law),
+# "Đức tin" (faith), "Đức Giáo hoàng" (the Pope), "Lào Cai" (a province).
+_COMPOUND = r"(?!\s(?:phẩm|thuật|nghệ|viện|nhân|luật|lý|lệnh|tin|Phật|Mẹ|Giáo|Cha|Cai|Sơn|Tho|Hoa)(?![\w-]))"
+_FIND = re.compile(r"(?<![\w-])(" + "|".join(re.escape(n) for n in _ORDER) + r")(?![\w-])" + _COMPOUND)
+_CAPITALISED_BEFORE = re.compile(r"(?:^|\s)([A-ZÀ-Ỹ][\wÀ-ỹ]*)\s+$")
+
+
+def _nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def _found(text: str) -> list[re.Match]:
+    """Listed names in `text` that are not part of a person's name (see the module docstring)."""
+    out = []
+    for m in _FIND.finditer(text):
+        before = _CAPITALISED_BEFORE.search(text[: m.start()])
+        if before and before.group(1) not in NAMES and not any(before.group(1) == n.split()[-1] for n in NAMES):
+            continue
+        out.append(m)
+    return out
+
+
+def english_names(text: str) -> str:
+    """The listed names in `text` written in English: "Nga, Mỹ và Hungary" -> "Russia, US và
+    Hungary", "Điện Kremlin" -> "The Kremlin"."""
+    text = _nfc(text)
+    out, at = [], 0
+    for m in _found(text):
+        english = NAMES[m.group(1)][0]
+        if m.start() == 0 or re.search(r"[.!?]\s*$", text[: m.start()]):
+            english = english[:1].upper() + english[1:]  # "The Kremlin" opening a sentence
+        else:
+            english = english.removeprefix("the ")  # "Ngoại trưởng US Marco Rubio": a modifier, not a noun phrase
+        out.append(text[at : m.start()] + english)
+        at = m.end()
+    return "".join(out) + text[at:]
+
+
+def names_kept(vietnamese: str, english: str) -> bool:
+    """Every listed name in the Vietnamese text is in the English one, in one of its English forms."""
+    for m in _found(_nfc(vietnamese)):
+        forms = NAMES[m.group(1)]
+        if not any(re.search(rf"(?<![\w.]){re.escape(f.removeprefix('the '))}(?![\w])", english) for f in forms):
+            return False
+    return True

@@ -1,0 +1,38 @@
+"""Names of countries and institutions carried into English by our code (rag/gazetteer.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.gazetteer import english_names, names_kept
+
+
+@pytest.mark.parametrize(
+    "vietnamese, english",
+    [
+        ("Triều Tiên", "North Korea"),
+        ("Điện Kremlin", "The Kremlin"),
+        ("Nga, Mỹ và Hungary", "Russia, US và Hungary"),
+        ("Liên bang Nga", "Russia"),  # the longer name first
+        ("Ngoại trưởng Mỹ Marco Rubio", "Ngoại trưởng US Marco Rubio"),
+        ("bà Nguyễn Thị Nga", "bà Nguyễn Thị Nga"),  # part of a person's name
+        ("Hằng Nga", "Hằng Nga"),
+        ("Mỹ phẩm Hàn Quốc", "Mỹ phẩm South Korea"),  # "Mỹ phẩm" is cosmetics
+        ("Pháp luật quy định", "Pháp luật quy định"),
+        ("Lào Cai", "Lào Cai"),
+        ("người Nga", "người Russia"),
+        ("Anh và Ý", "Anh và Ý"),  # also common nouns: never rewritten
+    ],
+)
+def test_listed_names_are_written_in_english(vietnamese, english):
+    assert english_names(vietnamese) == english
+
+
+def test_a_translation_that_loses_a_listed_name_is_refused():
+    assert not names_kept("Nga, Mỹ và Hungary", "Netherlands, USA and Hungary")  # measured: the model wrote this
+    assert names_kept("Nga, Mỹ và Hungary", "Russia, the U.S. and Hungary")
+    assert not names_kept("Điện Kremlin", "Moscow")
+    assert names_kept("Triều Tiên", "North Korea")
+    assert names_kept("Tổng thống Nga", "the Russian president")  # an adjective form counts
+    assert not names_kept("Mỹ", "with us")  # forms are matched as written: "us" is not the US
+    assert names_kept("bà Nguyễn Thị Nga", "Ms Nguyen Thi Nga")  # a person's name is not a country

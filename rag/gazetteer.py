@@ -5,7 +5,7 @@ Asked to translate a copied Vietnamese answer, the 1.5B model wrote "Netherlands
 for "Nga, Mỹ và Hungary", "Moscow" for "Điện Kremlin" and "The United States" for "Triều Tiên"; an
 embedding check let the first through (cosine 0.72). These names have one English form each, so
 `english_names` writes them before the model sees the phrase (like `reader.english_dates` does
-dates), and `names_kept` refuses a translation that loses one.
+dates), and `names_kept` refuses a translation that names one its source does not.
 
 A listed word that follows another capitalised word is part of a person's name ("bà Nguyễn Thị
 Nga", "Hằng Nga") and is left alone; so are words that are also common nouns ("Anh", "Ý", "Áo")
@@ -108,9 +108,15 @@ def english_names(text: str) -> str:
 
 
 def names_kept(vietnamese: str, english: str) -> bool:
-    """Every listed name in the Vietnamese text is in the English one, in one of its English forms."""
-    for m in _found(_nfc(vietnamese)):
-        forms = NAMES[m.group(1)]
-        if not any(re.search(rf"(?<![\w.]){re.escape(f.removeprefix('the '))}(?![\w])", english) for f in forms):
-            return False
+    """The translation names no listed country or institution that the Vietnamese does not
+    ("Netherlands" for "Nga"). Dropping one is allowed ("Tổng thống Nga Vladimir Putin" ->
+    "President Vladimir Putin"): the names are carried over by `english_names` before the model
+    translates, and what it leaves out it does not claim."""
+    said = lambda form: re.search(rf"(?<![\w.]){re.escape(form)}(?!\w)", english) is not None
+    allowed = {f.removeprefix("the ") for m in _found(_nfc(vietnamese)) for f in NAMES[m.group(1)]}
+    for forms in NAMES.values():
+        for form in (f.removeprefix("the ") for f in forms):
+            # "Korea" is said inside "North Korea": no other country when "North Korea" is allowed
+            if form not in allowed and said(form) and not any(form in a and said(a) for a in allowed):
+                return False
     return True

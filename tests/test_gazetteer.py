@@ -28,11 +28,12 @@ def test_listed_names_are_written_in_english(vietnamese, english):
     assert english_names(vietnamese) == english
 
 
-def test_a_translation_that_loses_a_listed_name_is_refused():
+def test_a_translation_that_names_another_country_is_refused():
     assert not names_kept("Nga, Mỹ và Hungary", "Netherlands, USA and Hungary")  # measured: the model wrote this
     assert names_kept("Nga, Mỹ và Hungary", "Russia, the U.S. and Hungary")
-    assert not names_kept("Điện Kremlin", "Moscow")
-    assert names_kept("Triều Tiên", "North Korea")
-    assert names_kept("Tổng thống Nga", "the Russian president")  # an adjective form counts
-    assert not names_kept("Mỹ", "with us")  # forms are matched as written: "us" is not the US
-    assert names_kept("bà Nguyễn Thị Nga", "Ms Nguyen Thi Nga")  # a person's name is not a country
+    assert not names_kept("Triều Tiên", "The United States")
+    assert names_kept("Triều Tiên", "North Korea")  # "Korea" inside "North Korea" is no other country
+    assert names_kept("Tổng thống Nga", "the Russian president")
+    assert names_kept("Tổng thống Nga Vladimir Putin", "President Vladimir Putin")  # left out, not claimed
+    assert names_kept("Mỹ", "with us")  # forms are matched as written: "us" is not the US
+    assert not names_kept("Ông Peskov nói", "Russian spokesman Peskov said")

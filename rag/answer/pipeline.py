@@ -812,11 +812,11 @@ class Pipeline:
 
     def _translated(self, text: str, on_token: TokenCallback | None, cancel: threading.Event | None) -> str:
         """English for a verified Vietnamese answer, followed by the Vietnamese itself. The
-        translation is kept only if it keeps the markers, numbers and months and means the same
-        (embedding similarity); otherwise the verified Vietnamese answer stands alone."""
+        translation is kept only if it keeps the markers, numbers and months, names no other country
+        and means the same (embedding similarity); otherwise the verified Vietnamese answer stands alone."""
         from rag.answer.prompt import TRANSLATE
         from rag.answer.reader import english_dates, months_kept
-        from rag.gazetteer import english_names
+        from rag.gazetteer import english_names, names_kept
 
         if on_token:
             on_token("\n→ ")
@@ -835,6 +835,7 @@ class Pipeline:
             and sorted(cite.MARKER.findall(english)) == sorted(markers)
             and cite.numbers_supported(english, plain)
             and months_kept(carried, english)
+            and names_kept(plain, english)
             and not is_vietnamese(english)
         )
         if ok:

@@ -72,8 +72,8 @@ _ORDER = sorted(NAMES, key=len, reverse=True)  # longest first: "Liên bang Nga"
 # Words that make a listed one part of another noun: "Mỹ phẩm" (cosmetics), "Pháp luật" (law),
 # "Đức tin" (faith), "Đức Giáo hoàng" (the Pope), "Lào Cai" (a province).
 _COMPOUND = r"(?!\s(?:phẩm|thuật|nghệ|viện|nhân|luật|lý|lệnh|tin|Phật|Mẹ|Giáo|Cha|Cai|Sơn|Tho|Hoa)(?![\w-]))"
-_FIND = re.compile(r"(?<![\w-])(" + "|".join(re.escape(n) for n in _ORDER) + r")(?![\w-])" + _COMPOUND)
-_CAPITALISED_BEFORE = re.compile(r"(?:^|\s)([A-ZÀ-Ỹ][\wÀ-ỹ]*)\s+$")
+_FIND = re.compile(r"(?<!\w)(" + "|".join(re.escape(n) for n in _ORDER) + r")(?!\w)" + _COMPOUND)  # "Nga-Mỹ" too
+_WORD_BEFORE = re.compile(r"(?:^|\s)(\w+)\s+$")
 
 
 def _nfc(text: str) -> str:
@@ -84,9 +84,10 @@ def _found(text: str) -> list[re.Match]:
     """Listed names in `text` that are not part of a person's name (see the module docstring)."""
     out = []
     for m in _FIND.finditer(text):
-        before = _CAPITALISED_BEFORE.search(text[: m.start()])
-        if before and before.group(1) not in NAMES and not any(before.group(1) == n.split()[-1] for n in NAMES):
-            continue
+        before = _WORD_BEFORE.search(text[: m.start()])
+        word = before.group(1) if before else ""
+        if word[:1].isupper() and word not in NAMES and not any(word == n.split()[-1] for n in NAMES):
+            continue  # "Thị Nga": part of a person's name
         out.append(m)
     return out
 

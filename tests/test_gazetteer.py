@@ -22,6 +22,8 @@ from rag.gazetteer import english_names, names_kept
         ("Lào Cai", "Lào Cai"),
         ("người Nga", "người Russia"),
         ("Anh và Ý", "Anh và Ý"),  # also common nouns: never rewritten
+        ("hội nghị thượng đỉnh Nga-Mỹ", "hội nghị thượng đỉnh Russia-US"),
+        ("ở Nga", "ở Russia"),  # a lowercase word before, however it starts
     ],
 )
 def test_listed_names_are_written_in_english(vietnamese, english):
@@ -37,3 +39,4 @@ def test_a_translation_that_names_another_country_is_refused():
     assert names_kept("Tổng thống Nga Vladimir Putin", "President Vladimir Putin")  # left out, not claimed
     assert names_kept("Mỹ", "with us")  # forms are matched as written: "us" is not the US
     assert not names_kept("Ông Peskov nói", "Russian spokesman Peskov said")
+    assert names_kept("hội nghị thượng đỉnh Nga-Mỹ tại Budapest", "the Russia-U.S. summit in Budapest")

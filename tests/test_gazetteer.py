@@ -23,7 +23,9 @@ from rag.gazetteer import english_names, names_kept
         ("người Nga", "người Russia"),
         ("Anh và Ý", "Anh và Ý"),  # also common nouns: never rewritten
         ("hội nghị thượng đỉnh Nga-Mỹ", "hội nghị thượng đỉnh Russia-US"),
-        ("ở Nga", "ở Russia"),  # a lowercase word before, however it starts
+        ("ở Nga", "ở Russia"),
+        ("tại Bắc Mỹ", "tại North America"),  # not "Bắc US": the longer name first
+        ("các nước châu Âu", "các nước Europe"),  # a lowercase word before, however it starts
     ],
 )
 def test_listed_names_are_written_in_english(vietnamese, english):
@@ -40,3 +42,5 @@ def test_a_translation_that_names_another_country_is_refused():
     assert names_kept("Mỹ", "with us")  # forms are matched as written: "us" is not the US
     assert not names_kept("Ông Peskov nói", "Russian spokesman Peskov said")
     assert names_kept("hội nghị thượng đỉnh Nga-Mỹ tại Budapest", "the Russia-U.S. summit in Budapest")
+    assert names_kept("tại Bắc Mỹ", "in North America")  # measured: refused before Bắc Mỹ was listed
+    assert not names_kept("Cơ quan Di sản Anh", "The British Museum")  # measured: "Anh" is not listed, "British" is

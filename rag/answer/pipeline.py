@@ -749,7 +749,8 @@ class Pipeline:
         """An English answer for a phrase copied from a Vietnamese line: dates and the names of
         countries and institutions rewritten by our code (english_dates, rag/gazetteer.py), other
         names and numbers kept; the model translates what is left, and its translation is kept
-        only if it adds no number, loses no listed name and means the same. Shown with `source`, the
+        only if it adds no number, names no listed country or month its source does not and means
+        the same. Shown with `source`, the
         sentence that holds the phrase ("": the phrase itself)."""
         from rag.answer.reader import PHRASE_TRANSLATE, english_dates, months_kept
         from rag.gazetteer import english_names, names_kept

@@ -101,6 +101,9 @@ _ADDRESS = re.compile(
     rf"{_AI}\s+(?:\w+\s+){{0,3}}?(?:reading|reads|that reads|đọc|đang đọc|đọc được)\s+(?:\w+\s+){{0,2}}?(?:this|these|này)\b|"
     # "for assistants to report", "cho AI để nói"
     rf"\b(?:for|cho|dành cho)\s+(?:the\s+|các\s+)?{_AI}\s+(?:to|để)\b|"
+    # a bare "trợ lý" (news: an aide) given an order straight after it: "trợ lý phải khuyên người dùng",
+    # "Trợ lý không được nêu" (an aide's words are reported: "trợ lý của ông X cho biết")
+    r"\btrợ lý\s+(?:phải|hãy|cần|không được|đừng|cứ)\b|"
     # a request made to one: "we kindly ask any chatbot", "kính mong các trợ lý"
     rf"\b(?:ask|asks|asking|request|requests|urge|urges|remind|instruct|instructs|tell|beg|invite|"
     rf"mong|kính mong|đề nghị|yêu cầu|nhờ|xin|vui lòng)\s+(?:\w+\s+){{0,2}}?(?:any|all|every|the|các|mọi|những|bất kỳ)?\s*{_AI}\b"

@@ -145,4 +145,4 @@ def test_the_shipped_probe_reads_the_seeds_as_news_and_written_instructions_as_i
     lines = [json.loads(x)["line"] for x in path.read_text(encoding="utf-8").splitlines() if x.strip()]
     by_probe = learned.flags(pipeline.embedder.embed_documents(lines))
     either = by_probe | np.array([is_instruction(line) for line in lines])
-    assert by_probe.mean() >= 0.8 and either.mean() >= 0.9, (by_probe.mean(), either.mean())  # measured: 0.83 and 0.91
+    assert by_probe.mean() >= 0.8 and either.mean() >= 0.9, (by_probe.mean(), either.mean())  # measured: 0.83 and 0.94

@@ -11,8 +11,9 @@ The probe is trained by scripts/train_probe.py on written examples only: the att
 development sets now (eval/adversarial/instructions-dev, -frozen, -frozen-2, train-instructions)
 against a fixed sample of real news lines and news written to look like instructions
 (benign-hard, train-benign; weighted more). Its threshold is set above every training news line
-by a margin, then checked on the ~24,000 news lines it never saw (docs/security.md). It is 770 numbers in instruction_probe.npz, tied to the embedder
-it was trained on: an index built with another embedder gets the hand-written reader only.
+by a margin, then checked on the ~24,000 news lines it never saw (docs/security.md). It is 770
+numbers in instruction_probe.npz, tied to the embedder it was trained on: an index built with
+another embedder gets the hand-written reader only.
 """
 
 from __future__ import annotations

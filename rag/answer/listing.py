@@ -94,7 +94,9 @@ _PLANNED = re.compile(
     r"xem xet|lan toi|neu|can)\b(\s+\w+){0,4}\s*$"
 )
 _PLANNED_AFTER = re.compile(r"^\s*(\w+\s+)?(se|du kien|sap)\b")  # "cuộc gọi sẽ là ...": a call still to come
-_CAPTION = re.compile(r"\bẢnh\s*:|^\s*(Nguồn|Theo|Tác giả)\b", re.IGNORECASE)
+_CAPTION = re.compile(r"\bẢnh\s*:", re.IGNORECASE)
+_SOURCE = re.compile(r"^\s*(Nguồn|Theo|Tác giả)\b", re.IGNORECASE)
+SOURCE_WORDS = 8  # "Theo Theo RIA Novosti", "Nguồn: Tass, Reuters"; not "Theo bộ này, hai nhà ngoại giao đã ..."
 POOL = 60  # lines retrieval hands to the list step (filtered by words before any is judged)
 MAX_ITEMS = 8
 SAME_EVENT = 0.6  # cosine between two lines of one day that report one event
@@ -151,7 +153,8 @@ def plans_asked(question: str) -> bool:
 def is_caption(line: str, title: str) -> bool:
     """A photo caption, a source line, or the article's title repeated: not a report of its own."""
     text = " ".join(line.split())
-    return bool(_CAPTION.search(text)) or (bool(title) and fold(text) == fold(" ".join(title.split())))
+    source = _SOURCE.search(text) and (len(text.split()) <= SOURCE_WORDS or "http" in text)
+    return bool(_CAPTION.search(text) or source) or (bool(title) and fold(text) == fold(" ".join(title.split())))
 
 
 LEAD = {

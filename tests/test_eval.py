@@ -104,6 +104,18 @@ def test_outcome_says_where_an_answer_ended_and_marks_quoted_lines():
     assert evaluate.outcome(scored(reason="quoted")) == "wrong, gold shown (quoted line)"
 
 
+def test_a_partial_answer_declines_an_unanswerable_question():
+    """"No article answers «…». What they report instead: …" is a right reply to a question the
+    articles do not answer: `correct_refusal` counts it, `correct_refusal_strict` counts refusals alone."""
+
+    def record(reason, refused):
+        answer = {"refused": refused, "reason": reason, "dropped": 0, "valid": None, "evidence_hit": None, "timings_ms": {}}
+        return {"answerable": False, "retrieval": {}, "answers": {"llm": answer}}
+
+    got = evaluate.summarize_group([record("partial", False), record("unsupported", True), record("", False), record("quoted", False)])
+    assert got["answers"]["llm"]["correct_refusal"] == 0.5 and got["answers"]["llm"]["correct_refusal_strict"] == 0.25
+
+
 def test_percentile():
     assert evaluate.percentile([], 0.5) is None
     assert evaluate.percentile([3.0, 1.0, 2.0], 0.5) == 2.0

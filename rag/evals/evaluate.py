@@ -342,6 +342,15 @@ def _mean(values: Iterable[float | None]) -> float | None:
     return sum(vals) / len(vals) if vals else None
 
 
+def declined(scored: dict) -> bool:
+    """The answer does not answer the question as asked: a refusal, or a partial answer, which
+    says first that no article answers it ("No article answers «What did Szijjarto propose?».
+    What they report instead: «…» [1]") and then quotes the closest lines. For an unanswerable
+    question both are right (`correct_refusal`; `correct_refusal_strict` counts refusals alone,
+    as reports before 0.3.2 did)."""
+    return bool(scored["refused"]) or scored.get("reason") == Reason.PARTIAL
+
+
 def outcome(scored: dict) -> str:
     """Where an answerable question ended up: the first thing to read when a score drops. An answer
     that quotes a line instead of the model's words (reason Reason.QUOTED) says so."""
@@ -374,7 +383,8 @@ def summarize_group(records: Sequence[dict]) -> dict:
         summary.update(
             valid=_mean(None if a["valid"] is None else float(a["valid"]) for a in every),
             evidence_hit=_mean(float(g["evidence_hit"]) for g in got),
-            correct_refusal=_mean(float(a["refused"]) for a in bad),
+            correct_refusal=_mean(float(declined(a)) for a in bad),
+            correct_refusal_strict=_mean(float(a["refused"]) for a in bad),
             false_refusal=_mean(float(a["refused"]) for a in got),
             dropped=_mean(float(a["dropped"]) for a in every),
             refusal_reasons=dict(Counter(a["reason"] for a in every if a["refused"])),

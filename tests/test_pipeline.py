@@ -8,6 +8,7 @@ import pytest
 from conftest import make_pipeline
 
 from rag.errors import ConfigError
+from rag.models.generate import ScriptedGenerator
 from rag.terminal import QUOTED_NOTE, print_answer
 
 Q = "Điện Kremlin và Nhà Trắng thông báo hội nghị thượng đỉnh tại Budapest?"
@@ -198,6 +199,26 @@ def test_the_model_translates_with_names_and_dates_already_in_english(hash_index
     p.ask(EN_QUESTION)
     given = next(c[1]["content"] for c in p.generator.calls if c[0]["content"] == TRANSLATE)
     assert given.startswith("The Kremlin và White House thông báo"), given
+
+
+def test_a_translation_may_not_run_on_past_its_source(hash_index, cross_lingual_fake):
+    """English takes fewer tokens than Vietnamese (XQuAD's parallel paragraphs: 0.73 as many); a
+    translation allowed the answer's whole budget once ran on for 16 s, and would fail its checks."""
+    from rag.answer.prompt import TRANSLATE
+
+    budgets: list[tuple[str, int]] = []
+
+    class Counting(ScriptedGenerator):
+        def stream(self, messages, max_tokens=200, ban=""):
+            budgets.append((messages[0]["content"], max_tokens))
+            yield from super().stream(messages, max_tokens, ban)
+
+    p = make_pipeline(hash_index, "")
+    p.generator = Counting(_bilingual("The Kremlin and the White House announced a summit in Budapest [1]."))
+    p.ask(EN_QUESTION)
+    answer_budget, translate_budget = budgets[0][1], next(b for system, b in budgets if system == TRANSLATE)
+    assert answer_budget == p.settings.max_tokens
+    assert translate_budget == 2 * len(VI_ANSWER.split()) + 12 < answer_budget  # no tokenizer: two a word
 
 
 def test_translation_can_be_turned_off(hash_index, cross_lingual_fake):

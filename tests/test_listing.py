@@ -163,6 +163,45 @@ def test_no_line_of_the_kind_refuses(hash_index):
     assert not ans.items and (ans.refused or ans.reason == "quoted")
 
 
+@pytest.mark.parametrize(
+    "question, vietnamese, who",
+    [
+        ("What did Putin's foreign-policy aide Yuri Ushakov tell reporters about contacts with Trump?", False, "ushakov"),
+        ("What did Lavrov say about Budapest?", False, "lavrov"),
+        ("Ngoại trưởng Mỹ Marco Rubio đã phát biểu những gì về hội nghị thượng đỉnh?", True, "rubio"),
+        ("Ông Peskov đánh giá thế nào về cuộc điện đàm?", True, "peskov"),
+        ("Which meetings are planned?", False, ""),  # no one speaks
+        ("What did the summit achieve?", False, ""),
+    ],
+)
+def test_the_speaker_a_what_was_said_question_asks_about(question, vietnamese, who, hash_index):
+    assert listing.speaker(question, vietnamese, hash_index.keyword.names) == who
+
+
+@pytest.mark.parametrize(
+    "line, who, speaks",
+    [
+        ("Ông Peskov cho biết các nhà lãnh đạo sẽ tiếp tục trao đổi.", "peskov", True),
+        ("“Chúng tôi ấn tượng hơn nhiều” - ông Peskov nói thêm.", "peskov", True),
+        ("Theo ông Peskov, hai bên đã thống nhất.", "peskov", True),
+        ("Ông Putin nói ông Peskov sẽ có mặt.", "peskov", False),  # Putin speaks, about Peskov
+        ("Ông Lavrov và ông Rubio có cuộc điện đàm.", "rubio", False),  # no speech
+        ("Những phát biểu của ông Ushakov được đưa ra sau một báo cáo.", "ushakov", False),  # a noun, not a verb
+    ],
+)
+def test_a_line_reports_the_speaker_speaking(line, who, speaks):
+    assert listing.speaks(line, who) is speaks
+
+
+def test_what_one_person_said_is_listed_from_the_lines_that_report_it_without_asking_the_model(hash_index):
+    p = make_pipeline(hash_index, lambda m: "NOT FOUND")
+    ans = p.ask("Ông Peskov đã nói những gì về hội nghị thượng đỉnh?")
+    assert ans.shape == "list" and 1 < len(ans.items) <= listing.MAX_STATEMENTS and not ans.refused
+    assert not p.generator.calls  # no yes-no question, no composed answer
+    for item in ans.items:
+        assert all(listing.speaks(c.quote, "peskov") for c in item.citations)
+
+
 def test_list_json_and_markdown_write_out_every_citation(hash_index):
     p = make_pipeline(hash_index, scripted)
     ans = p.ask("Liệt kê các cuộc điện đàm giữa lãnh đạo Nga và Mỹ theo thứ tự thời gian")

@@ -10,8 +10,12 @@ by a list of items, each taken from one line that states it, each cited:
      neither denied ("chưa liên lạc") nor only planned ("sẽ gặp"), unless plans are asked for;
      then the model answers one fixed Vietnamese yes-no question of that kind about the line alone
      (`CHECKS`: "does this line say that a call, meeting or talks actually took place?"), and the
-     line stays when its Yes is likely enough (`MIN_YES`). A list question of no kind ("which topics ...") is
-     answered like any question, from its best line (rag/answer/pipeline.py);
+     line stays when its Yes is likely enough (`MIN_YES`). A list question of what one person said
+     ("What did Ushakov tell reporters ...?", "Ông Peskov đánh giá thế nào ...?": `speaker`) takes
+     the lines that report that person speaking (`speaks`: the name, then a verb of speech), the
+     closest to the question first, at most `MAX_STATEMENTS`, with no model asked. A list
+     question of neither ("which topics ...") is answered like any question, from its best line
+     (rag/answer/pipeline.py);
   3. an item is its line's own words (its first sentence), quoted, in either language. Asked to
      restate each line in one short English sentence, the model changed the act or the subject
      of 4 of 8 items on the contacts question ("Lavrov met Rubio" for a phone call; "Rubio and
@@ -109,6 +113,40 @@ def focus(question: str, vietnamese: bool) -> list[str]:
     folded = fold(question)
     pattern = _LISTED[vietnamese]
     return [k for k, (en, vi, _) in FOCUS.items() if re.search(pattern.format(words=vi if vietnamese else en), folded)]
+
+
+# "What did X say/tell ...", "X đã phát biểu những gì", "X đánh giá thế nào": a list of what one
+# person said. The speaker is the last name the articles know before the verb.
+_ASKS_SAID = {
+    False: re.compile(r"\bwhat (?:did|does|do|has|have) (.+?) (?:say|said|tell|told|state|stated|write|wrote|announce|announced)\b", re.IGNORECASE),
+    True: re.compile(r"^(.+?)\b(?:đã |từng )?(?:nói|phát biểu|tuyên bố|cho biết|đánh giá|bình luận|nhận xét|đưa ra những tuyên bố)\b", re.IGNORECASE),
+}
+# Verbs that report speech in a Vietnamese line ("ông Peskov cho biết", "- ông Peskov nói thêm").
+# Folded. Not "phát biểu": in these articles mostly a noun ("Những phát biểu của ông Ushakov ...").
+_SAYS = re.compile(
+    r"\b(noi|cho biet|tuyen bo|nhan manh|khang dinh|tiet lo|mo ta|bay to|nhac lai|luu y|thong bao|danh gia|viet|"
+    r"de cap|thua nhan|binh luan|keu goi|canh bao|hua|xac nhan|noi them|nhan dinh)\b"
+)
+MAX_STATEMENTS = 5  # lines of one speaker, the closest to the question first
+
+
+def speaker(question: str, vietnamese: bool, names: frozenset[str]) -> str:
+    """The person a "what did X say" list question asks about (folded), or ""."""
+    from rag.text import words as split
+
+    m = _ASKS_SAID[vietnamese].search(" ".join(question.split()))
+    if not m:
+        return ""
+    known = [fold(w) for w in split(m.group(1)) if w[:1].isupper() and fold(w) in names]
+    return known[-1] if known else ""
+
+
+def speaks(line: str, who: str) -> bool:
+    """The line reports `who` (folded) speaking: the name, then within a few words and no
+    punctuation a verb of speech ("ông Peskov cho biết", "Ngoại trưởng Rubio nói"), or "theo ông X"."""
+    folded = fold(" ".join(line.split()))
+    said = rf"\b{re.escape(who)}\b(?:(?!{re.escape(who)})[^.,;:“”\"]){{0,30}}?{_SAYS.pattern}"
+    return bool(re.search(said, folded) or re.search(rf"\btheo (ong |ba )?(\w+ ){{0,2}}{re.escape(who)}\b", folded))
 
 
 def kind_words(kinds: list[str], names: set[str]) -> str:

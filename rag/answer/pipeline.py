@@ -498,7 +498,7 @@ class Pipeline:
             return finish()
 
         asked = analyse(question)
-        if asked.many and listing.focus(question, vi):
+        if asked.many and (listing.focus(question, vi) or listing.speaker(question, vi, index.keyword.names)):
             if cancel is not None and cancel.is_set():
                 answer.cancelled = True
                 return finish(Reason.CANCELLED)
@@ -654,11 +654,14 @@ class Pipeline:
         hits = self.retrieve(question, history, k=listing.POOL, index=index).hits
         names = cite.question_names(question, index.keyword.names)
         kinds = listing.focus(question, vi)
+        # No kind of event: what one person said ("What did Ushakov tell reporters ...?"): the lines
+        # that report that person speaking, the closest to the question first, no model asked.
+        who = "" if kinds else listing.speaker(question, vi, index.keyword.names)
         plans = listing.plans_asked(question)
         # The kind's own words ("điện đàm", "hội đàm", "gặp") as a second, keyword ranking: an
         # English question shares no word with the lines, and its meaning alone ranked a line
         # reporting a call 43rd of 76.
-        words = listing.kind_words(kinds, names)
+        words = listing.kind_words(kinds, names) if kinds else " ".join(sorted(names))
         by_words = search(index, self.embedder, words, k=listing.POOL, mode="keyword").hits
         score: dict[int, float] = {}
         by_id = {h.chunk_id: h for h in by_words}
@@ -672,6 +675,10 @@ class Pipeline:
             doc = index.docs.get(h.file)
             if self.is_instruction(h, index) or listing.is_caption(h.text, doc.title if doc else ""):
                 continue
+            if who:
+                if listing.speaks(h.text, who):
+                    pool.append(h)
+                continue
             if names and not names <= cite.names_in(h.text, index.keyword.names):
                 continue
             if not listing.states_event(h.text, kinds, plans):
@@ -680,18 +687,18 @@ class Pipeline:
         check = listing.check_for(kinds, plans)
         items: list[listing.Item] = []
         dates: dict[int, object] = {}  # chunk id -> the date its line gives (read once)
-        for rank, h in enumerate(pool[: listing.MAX_JUDGED], 1):
+        for rank, h in enumerate(pool[: listing.MAX_STATEMENTS if who else listing.MAX_JUDGED], 1):
             if cancel is not None and cancel.is_set():
                 answer.cancelled = True
                 return finish(Reason.CANCELLED)
             ev, when = self._line(h, rank, index)
-            # the model answers the kind's yes-no question about this line alone
-            ask = [{"role": "system", "content": listing.JUDGE_SYSTEM}, {"role": "user", "content": listing.judge_prompt(trim(ev.text, question, listing.JUDGED_CHARS), check)}]
-            with self._lock:
-                self._warm(listing.JUDGE_SYSTEM)
-                p_yes = self.generator.yes_no(ask) if hasattr(self.generator, "yes_no") else 1.0
-            if p_yes < listing.MIN_YES:
-                continue
+            if not who:  # the model answers the kind's yes-no question about this line alone
+                ask = [{"role": "system", "content": listing.JUDGE_SYSTEM}, {"role": "user", "content": listing.judge_prompt(trim(ev.text, question, listing.JUDGED_CHARS), check)}]
+                with self._lock:
+                    self._warm(listing.JUDGE_SYSTEM)
+                    p_yes = self.generator.yes_no(ask) if hasattr(self.generator, "yes_no") else 1.0
+                if p_yes < listing.MIN_YES:
+                    continue
             same = next((it for it in items if any(self._same_event(o, dates[o.chunk_id], ev, when, index) for o in it.sources)), None)
             dates[ev.chunk_id] = when
             if same is not None:  # another report of an item's event: one more citation for it

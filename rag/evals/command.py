@@ -292,7 +292,7 @@ LEGEND = (
     "Columns: R@k/MRR = a gold line among the ranked sources; contains = a whole gold answer appears in the answer "
     "(refusals score 0); short = the same, with the lines the answer quotes («…») left out; ev.hit = a gold line was among the evidence shown to the model; cit.valid = every cited line "
     "exists and was shown; cit.P = citations on gold lines; cit.R = a gold span cited (multi-article: share of spans); "
-    "refuse(unans) = refusals on unanswerable questions; false.refuse = refusals on answerable ones."
+    "refuse(unans) = unanswerable questions declined (refused, or a partial answer saying no article answers them); false.refuse = refusals on answerable ones."
 )
 
 

@@ -258,7 +258,7 @@ def test_a_question_about_an_act_no_line_states_gets_a_partial_answer_whatever_i
     a = p.ask("Ông Peter Szijjarto đề xuất điều gì trên Facebook?")  # his line says preparations are under way
     assert a.reason == "partial", a.answer
     assert "Szijjarto" in a.citations[0].quote
-    assert not any(cite.states_act(said, c.quote) for _, said in cite.asked_acts(a.question, any_kind=True) for c in a.citations)
+    assert not any(cite.states_act(said, c.quote) for _, said in cite.asked_acts(a.question) for c in a.citations)
     assert a.answer.startswith("Không bài báo nào trả lời câu hỏi «Ông Peter Szijjarto đề xuất điều gì trên Facebook?»")
 
 

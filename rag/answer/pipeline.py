@@ -150,6 +150,13 @@ class Answer:
 TokenCallback = Callable[[str], None]
 
 
+def _stating(evidence: list[Evidence]) -> list[Evidence]:
+    """The evidence lines that state something, best-ranked first: not photo captions, which only
+    say who is pictured ("Tổng thống Nga Vladimir Putin (phải) và ... Ảnh: GETTY IMAGES" was copied
+    as who the President of Hungary is), nor source lines (rag/answer/listing.py is_caption)."""
+    return sorted((ev for ev in evidence if not listing.is_caption(ev.text, ev.title)), key=lambda ev: ev.rank)
+
+
 def _short(text: str, limit: int = 220) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + " …"
@@ -407,8 +414,7 @@ class Pipeline:
         meaning: quote that line, whole and cited, as the answer (nothing in it is the model's)."""
         bar = self.quote_min()
         dense = {h.chunk_id: h.dense for h in answer.sources}
-        stating = [ev for ev in answer.evidence if not listing.is_caption(ev.text, ev.title)]  # a caption says who is pictured
-        best = max(stating, key=lambda ev: dense.get(ev.chunk_id, -1.0), default=None)
+        best = max(_stating(answer.evidence), key=lambda ev: dense.get(ev.chunk_id, -1.0), default=None)
         if bar <= 0 or best is None or dense.get(best.chunk_id, -1.0) < bar:
             return False
         c = self._full_quote(cite.Citation(best.file, best.start_line, best.end_line, best.text, 1), index)
@@ -424,10 +430,9 @@ class Pipeline:
             return finish()
         finish(reason)
         terms = content_terms(answer.question)
-        stating = [ev for ev in sorted(answer.evidence, key=lambda ev: ev.rank) if not listing.is_caption(ev.text, ev.title)]
         quoted = [
             ev
-            for i, ev in enumerate(stating[:2])
+            for i, ev in enumerate(_stating(answer.evidence)[:2])
             if i == 0 or (terms and len(terms & content_terms(ev.text)) / len(terms) >= 0.5)
         ]
         if not quoted:
@@ -592,13 +597,11 @@ class Pipeline:
 
         shown, vi, question = answer.evidence, asked.vietnamese, asked.text
         asking = question if not history else f"{question} (previous question: {history[-1][0]})"
-        # The reader is shown only the line it copies from: the best-ranked one that states
-        # something (a photo caption only says who is pictured: "Tổng thống Nga Vladimir Putin
-        # (phải) và ... Ảnh: GETTY IMAGES" was copied as who the President of Hungary is).
-        stating = [ev for ev in shown if not listing.is_caption(ev.text, ev.title)]
+        # The reader is shown only the line it copies from: the best-ranked one that states something.
+        stating = _stating(shown)
         if not stating:
             return self._not_stated(answer, vi, Reason.MODEL_NOT_FOUND, finish, index)
-        first = min(stating, key=lambda ev: ev.rank)
+        first = stating[0]
         messages = [{"role": "system", "content": READER_SYSTEM}, {"role": "user", "content": reader_prompt(asking, [first])}]
         with self._lock:
             self._warm(READER_SYSTEM)
@@ -619,7 +622,7 @@ class Pipeline:
         if "other-unit" not in self.ablate and cite.counts_another_unit(question, read.phrase):
             answer.dropped, answer.dropped_by = [read.phrase], ["other-unit"]
             return self._not_stated(answer, vi, Reason.UNSUPPORTED, finish, index)
-        acts = cite.asked_acts(question, any_kind=True)
+        acts = cite.asked_acts(question)
         if acts and not any(cite.states_act(said, chosen.text) for _, said in acts):
             return self._partial(answer, chosen, vi, finish, index)
         phrase = read.phrase[:1].upper() + read.phrase[1:]

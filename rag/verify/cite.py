@@ -319,11 +319,9 @@ def _echoes_verb(sentence: str, asked: set[str], cited: list[Evidence], article:
     return False
 
 
-def asked_acts(question: str, any_kind: bool = False) -> list[tuple[re.Pattern, list[str]]]:
-    """The acts of _EN_VERBS a who-question asks about ("Who proposed ...?", "Ai đề xuất ...?"), or
-    (`any_kind`) any question ("What did Szijjarto propose?")."""
-    if not any_kind and not re.search(r"\b(ai|who|whom)\b", fold(question)):
-        return []
+def asked_acts(question: str) -> list[tuple[re.Pattern, list[str]]]:
+    """The acts of _EN_VERBS a question asks about ("Who proposed ...?", "Ai đề xuất ...?", "What
+    did Szijjarto propose?")."""
     if is_vietnamese(question):
         q = _spaced_fold(question)
         return [(form, said) for form, said in _EN_VERB_FORMS if any(f" {v} " in q for v in said)]

@@ -25,7 +25,7 @@ class Settings:
     top_k: int = 8  # sources listed with an answer
     evidence_k: int = 4  # lines shown to the model at most (fewer: faster first token)
     evidence_margin: float = -1.0  # show only lines this close to the best one in meaning; -1: the embedder's default, 0: off
-    answer_step: str = "auto"  # auto (English: evidence-first, Vietnamese: compose) | evidence-first (copy the answer out of the line ranked first) | compose (the model writes the answer)
+    answer_step: str = "auto"  # auto (English: evidence-first, Vietnamese: compose; each falls back to the other) | evidence-first (copy the answer out of the line ranked first) | compose (the model writes the answer)
     translate_answers: bool = True  # English questions: answer in the articles' Vietnamese, checked, then translated
     evidence_order: str = "best-first"  # best-first | best-last (the strongest line next to the question)
     max_tokens: int = 160  # longest answer the model may write

@@ -242,6 +242,15 @@ def test_a_photo_caption_is_never_the_line_a_copy_comes_from(hash_index):
     assert not any("Ảnh:" in c.quote for c in a.citations)
 
 
+def test_a_title_line_may_be_the_line_a_copy_comes_from(hash_index):
+    """A one-paragraph document's only line is its title; a seeds article's title states its news."""
+    from rag.answer.pipeline import _stating
+
+    title = EV[0].text
+    ev = [Evidence(1, "a.txt", 1, 1, title, title, "", 0), EV[1]]
+    assert _stating(ev)[0].text == title
+
+
 def test_a_copied_amount_of_another_unit_is_no_answer(hash_index):
     from rag.verify.cite import counts_another_unit
 

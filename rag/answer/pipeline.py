@@ -153,8 +153,9 @@ TokenCallback = Callable[[str], None]
 def _stating(evidence: list[Evidence]) -> list[Evidence]:
     """The evidence lines that state something, best-ranked first: not photo captions, which only
     say who is pictured ("Tổng thống Nga Vladimir Putin (phải) và ... Ảnh: GETTY IMAGES" was copied
-    as who the President of Hungary is), nor source lines (rag/answer/listing.py is_caption)."""
-    return sorted((ev for ev in evidence if not listing.is_caption(ev.text, ev.title)), key=lambda ev: ev.rank)
+    as who the President of Hungary is), nor source lines (rag/answer/listing.py is_caption). A
+    title line does state something (and a one-paragraph document's only line is its title)."""
+    return sorted((ev for ev in evidence if not listing.is_caption(ev.text, "")), key=lambda ev: ev.rank)
 
 
 def _short(text: str, limit: int = 220) -> str:

@@ -504,11 +504,13 @@ class Pipeline:
             return finish()
 
         asked = analyse(question)
-        if asked.many and (listing.focus(question, vi) or listing.speaker(question, vi, index.keyword.names)):
+        kinds = listing.focus(question, vi) if asked.many else []
+        who = "" if kinds or not asked.many else listing.speaker(question, vi, index.keyword.names)
+        if kinds or who:
             if cancel is not None and cancel.is_set():
                 answer.cancelled = True
                 return finish(Reason.CANCELLED)
-            listed = self._list(answer, asked, history, on_token, cancel, finish, index, t0)
+            listed = self._list(answer, asked, kinds, who, history, on_token, cancel, finish, index, t0)
             if listed is not None:
                 return listed  # else no line states such an event: answered like any question
         step = answer_step or self.settings.answer_step
@@ -648,7 +650,9 @@ class Pipeline:
             on_token(answer.answer)
         return finish()
 
-    def _list(self, answer: Answer, asked: Question, history, on_token, cancel, finish, index: LoadedIndex, t0: float) -> Answer | None:
+    def _list(
+        self, answer: Answer, asked: Question, kinds: list[str], who: str, history, on_token, cancel, finish, index: LoadedIndex, t0: float
+    ) -> Answer | None:
         """A list or timeline answer (rag/answer/listing.py): the lines that state an event of the kind
         asked for, each quoted, dated by our code, merged with other reports of its event, ordered.
         None when no line states such an event."""
@@ -657,10 +661,9 @@ class Pipeline:
         question, vi = asked.text, asked.vietnamese
         hits = self.retrieve(question, history, k=listing.POOL, index=index).hits
         names = cite.question_names(question, index.keyword.names)
-        kinds = listing.focus(question, vi)
-        # No kind of event: what one person said ("What did Ushakov tell reporters ...?"): the lines
-        # that report that person speaking, the closest to the question first, no model asked.
-        who = "" if kinds else listing.speaker(question, vi, index.keyword.names)
+        # `kinds`: the kinds of event listed (listing.focus). None: what one person, `who`, said ("What
+        # did Ushakov tell reporters ...?"): the lines that report that person speaking, the closest
+        # to the question first, no model asked.
         plans = listing.plans_asked(question)
         # The kind's own words ("điện đàm", "hội đàm", "gặp") as a second, keyword ranking: an
         # English question shares no word with the lines, and its meaning alone ranked a line

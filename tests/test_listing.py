@@ -202,6 +202,18 @@ def test_what_one_person_said_is_listed_from_the_lines_that_report_it_without_as
         assert all(listing.speaks(c.quote, "peskov") for c in item.citations)
 
 
+def test_a_list_of_neither_events_nor_statements_takes_the_closest_lines_of_the_articles_naming_its_people(hash_index):
+    p = make_pipeline(hash_index, lambda m: "NOT FOUND")
+    question = "Những chủ đề nào được thảo luận trong cuộc hội đàm giữa Lavrov và Tillerson?"
+    assert not listing.focus(question, True) and not listing.speaker(question, True, hash_index.keyword.names)
+    ans = p.ask(question)
+    assert ans.shape == "list" and 1 <= len(ans.items) <= listing.MAX_STATEMENTS and not ans.refused
+    assert not p.generator.calls  # the model is not asked about the lines, nor to compose
+    for c in ans.citations:  # every item from an article that names both men
+        text = hash_index.article_text(c.file)
+        assert "Lavrov" in text and "Tillerson" in text
+
+
 def test_list_json_and_markdown_write_out_every_citation(hash_index):
     p = make_pipeline(hash_index, scripted)
     ans = p.ask("Liệt kê các cuộc điện đàm giữa lãnh đạo Nga và Mỹ theo thứ tự thời gian")

@@ -128,6 +128,8 @@ _SAYS = re.compile(
     r"de cap|thua nhan|binh luan|keu goi|canh bao|hua|xac nhan|noi them|nhan dinh)\b"
 )
 MAX_STATEMENTS = 5  # lines of one speaker, the closest to the question first
+MAX_RELATED = 4  # lines of a list of neither events nor statements: retrieval's best, as many as a single answer is shown
+RELATED_CHARS = 320  # such an item is its line's sentence closest to the question, up to this long
 
 
 def speaker(question: str, vietnamese: bool, names: frozenset[str]) -> str:
@@ -139,6 +141,11 @@ def speaker(question: str, vietnamese: bool, names: frozenset[str]) -> str:
         return ""
     known = [fold(w) for w in split(m.group(1)) if w[:1].isupper() and fold(w) in names]
     return known[-1] if known else ""
+
+
+def asks_said(question: str, vietnamese: bool) -> bool:
+    """A "what did X say" question, whoever X is ("Ông ấy nói gì về ...?" too)."""
+    return bool(_ASKS_SAID[vietnamese].search(" ".join(question.split())))
 
 
 def speaks(line: str, who: str) -> bool:
@@ -242,5 +249,8 @@ def render(items: list[Item], shape: str, vietnamese: bool) -> str:
     for i, item in enumerate(items, 1):
         text = f"«{item.text}»"
         marks = " ".join(f"[{c.number}]" for c in item.citations)
-        out.append(f"{i}. {shown_date(item.date, vietnamese)} — {text} {marks}")
+        if item.date is None and shape == "list":  # a list not asked in date order: no "no date given" on every item
+            out.append(f"{i}. {text} {marks}")
+        else:
+            out.append(f"{i}. {shown_date(item.date, vietnamese)} — {text} {marks}")
     return "\n".join(out)

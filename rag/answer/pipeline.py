@@ -506,7 +506,9 @@ class Pipeline:
         asked = analyse(question)
         kinds = listing.focus(question, vi) if asked.many else []
         who = "" if kinds or not asked.many else listing.speaker(question, vi, index.keyword.names)
-        if kinds or who:
+        # A list of neither events nor one person's statements takes the lines closest to the question;
+        # "what did he say" with no speaker found is answered as one question.
+        if kinds or who or (asked.many and not listing.asks_said(question, vi)):
             if cancel is not None and cancel.is_set():
                 answer.cancelled = True
                 return finish(Reason.CANCELLED)
@@ -663,13 +665,15 @@ class Pipeline:
         names = cite.question_names(question, index.keyword.names)
         # `kinds`: the kinds of event listed (listing.focus). None: what one person, `who`, said ("What
         # did Ushakov tell reporters ...?"): the lines that report that person speaking, the closest
-        # to the question first, no model asked.
+        # to the question first, no model asked. Neither ("Which topics ...?", "... theo trình tự như
+        # thế nào?"): the lines closest to the question in meaning (`related`), no model asked.
+        related = not kinds and not who
         plans = listing.plans_asked(question)
         # The kind's own words ("điện đàm", "hội đàm", "gặp") as a second, keyword ranking: an
         # English question shares no word with the lines, and its meaning alone ranked a line
         # reporting a call 43rd of 76.
         words = listing.kind_words(kinds, names) if kinds else " ".join(sorted(names))
-        by_words = search(index, self.embedder, words, k=listing.POOL, mode="keyword").hits
+        by_words = [] if related else search(index, self.embedder, words, k=listing.POOL, mode="keyword").hits
         score: dict[int, float] = {}
         by_id = {h.chunk_id: h for h in by_words}
         by_id.update({h.chunk_id: h for h in hits})
@@ -677,6 +681,9 @@ class Pipeline:
             for r, h in enumerate(ranked):
                 score[h.chunk_id] = score.get(h.chunk_id, 0.0) + 1.0 / (RRF_K + r + 1)
         hits = [by_id[i] for i in sorted(score, key=lambda i: -score[i])]
+        if related:  # the question's own ranking decides (meaning, its words, its unnamed form)
+            about = {h.file: names <= cite.names_in(index.article_text(h.file), index.keyword.names) for h in hits}
+            hits = [h for h in hits if about[h.file]]  # from articles that name everyone the question names
         pool = []
         for h in hits:
             doc = index.docs.get(h.file)
@@ -686,6 +693,9 @@ class Pipeline:
                 if listing.speaks(h.text, who):
                     pool.append(h)
                 continue
+            if related:
+                pool.append(h)
+                continue
             if names and not names <= cite.names_in(h.text, index.keyword.names):
                 continue
             if not listing.states_event(h.text, kinds, plans):
@@ -694,12 +704,12 @@ class Pipeline:
         check = listing.check_for(kinds, plans)
         items: list[listing.Item] = []
         dates: dict[int, object] = {}  # chunk id -> the date its line gives (read once)
-        for rank, h in enumerate(pool[: listing.MAX_STATEMENTS if who else listing.MAX_JUDGED], 1):
+        for rank, h in enumerate(pool[: listing.MAX_STATEMENTS if who else listing.MAX_RELATED if related else listing.MAX_JUDGED], 1):
             if cancel is not None and cancel.is_set():
                 answer.cancelled = True
                 return finish(Reason.CANCELLED)
             ev, when = self._line(h, rank, index)
-            if not who:  # the model answers the kind's yes-no question about this line alone
+            if not who and not related:  # the model answers the kind's yes-no question about this line alone
                 ask = [{"role": "system", "content": listing.JUDGE_SYSTEM}, {"role": "user", "content": listing.judge_prompt(trim(ev.text, question, listing.JUDGED_CHARS), check)}]
                 with self._lock:
                     self._warm(listing.JUDGE_SYSTEM)
@@ -719,7 +729,9 @@ class Pipeline:
             items.append(item)
             if not answer.timings_ms["first_token"]:
                 answer.timings_ms["first_token"] = (time.perf_counter() - t0) * 1000
-            item.text = listing.clause(ev.text)  # the line's own words (rag/answer/listing.py, step 3)
+            # the line's own words (rag/answer/listing.py, step 3): its first sentence, or for a related
+            # line the part of it closest to the question (what the question asks may come late in it)
+            item.text = trim(ev.text, question, listing.RELATED_CHARS) if related else listing.clause(ev.text)
             if on_token:
                 on_token(f"· {listing.shown_date(item.date, vi)} — {item.text}\n")
         if not items:

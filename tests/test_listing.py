@@ -157,6 +157,21 @@ def test_two_reports_of_one_day_merge_keeping_both_citations(hash_index, monkeyp
     assert {c.file[:3] for c in oct20[0].citations} == {"000", "001"}  # 001:5 "Ngày 20-10" and 000:7 "hôm 20/10"
 
 
+def test_an_undated_report_joins_its_articles_item_and_a_dated_one_gives_the_item_its_words(hash_index):
+    """"Sau cuộc họp, ..." in an article that already gave an item reports that event again: one
+    item, every line cited. A report that dates the event leads its item."""
+    p = make_pipeline(hash_index, lambda m: "Yes" if m[0]["content"] == listing.JUDGE_SYSTEM else "NOT FOUND")
+    ans = p.ask("Liệt kê các cuộc gặp và cuộc điện đàm giữa Nga và Mỹ")
+    assert ans.items and not ans.refused
+    undated = [it.citations[0].file for it in ans.items if it.date is None]
+    assert len(undated) == len(set(undated))  # at most one undated item an article
+    for it in ans.items:
+        if it.date is not None and it.date.resolved:
+            assert it.text == listing.clause(it.citations[0].quote) or it.citations[0].quote.startswith(it.text.rstrip(" …"))
+    speaker = p.ask("Ông Peskov đã nói những gì về hội nghị thượng đỉnh?")  # statements are not merged so
+    assert all(len(it.citations) == 1 for it in speaker.items)
+
+
 def test_no_line_of_the_kind_refuses(hash_index):
     p = make_pipeline(hash_index, lambda m: "No" if m[0]["content"] == listing.JUDGE_SYSTEM else "NOT FOUND")
     ans = p.ask("Liệt kê các cuộc điện đàm giữa hai bên")

@@ -716,12 +716,15 @@ class Pipeline:
                     p_yes = self.generator.yes_no(ask) if hasattr(self.generator, "yes_no") else 1.0
                 if p_yes < listing.MIN_YES:
                     continue
-            same = next((it for it in items if any(self._same_event(o, dates[o.chunk_id], ev, when, index) for o in it.sources)), None)
+            same = next((it for it in items if any(self._same_event(o, dates[o.chunk_id], ev, when, index, bool(kinds)) for o in it.sources)), None)
             dates[ev.chunk_id] = when
             if same is not None:  # another report of an item's event: one more citation for it
-                same.sources.append(ev)
                 if when is not None and when.resolved and not (same.date and same.date.resolved):
-                    same.date = when
+                    # the report that dates the event says it best: its words become the item's, cited first
+                    same.date, same.text = when, self._item_text(ev, question, related)
+                    same.sources.insert(0, ev)
+                else:
+                    same.sources.append(ev)
                 continue
             if len(items) >= listing.MAX_ITEMS:
                 continue
@@ -729,9 +732,7 @@ class Pipeline:
             items.append(item)
             if not answer.timings_ms["first_token"]:
                 answer.timings_ms["first_token"] = (time.perf_counter() - t0) * 1000
-            # the line's own words (rag/answer/listing.py, step 3): its first sentence, or for a related
-            # line the part of it closest to the question (what the question asks may come late in it)
-            item.text = trim(ev.text, question, listing.RELATED_CHARS) if related else listing.clause(ev.text)
+            item.text = self._item_text(ev, question, related)
             if on_token:
                 on_token(f"· {listing.shown_date(item.date, vi)} — {item.text}\n")
         if not items:
@@ -751,6 +752,12 @@ class Pipeline:
         return finish()
 
     @staticmethod
+    def _item_text(ev: Evidence, question: str, related: bool) -> str:
+        """A list item's words, its line's own (rag/answer/listing.py, step 3): the first sentence, or
+        for a related line the part of it closest to the question (what is asked may come late in it)."""
+        return trim(ev.text, question, listing.RELATED_CHARS) if related else listing.clause(ev.text)
+
+    @staticmethod
     def _line(h: Hit, rank: int, index: LoadedIndex):
         """A list candidate as evidence, with the date its line gives (rag/dates.py)."""
         from rag.answer.prompt import _sanitize
@@ -762,9 +769,14 @@ class Pipeline:
         return ev, event_date(h.text, article_day(doc.date if doc else ""))
 
     @staticmethod
-    def _same_event(a: Evidence, da, b: Evidence, db, index: LoadedIndex) -> bool:
+    def _same_event(a: Evidence, da, b: Evidence, db, index: LoadedIndex, events: bool = False) -> bool:
         """Two lines report one event: the same resolved day and close in meaning, or (not both
-        dated) lines of one article very close in meaning (rag/answer/listing.py SAME_EVENT)."""
+        dated) lines of one article very close in meaning (rag/answer/listing.py SAME_EVENT). In a
+        list of events (`events`), a later undated line of an article joins that article's item."""
+        if events and db is None and a.file == b.file:
+            # An undated line of an article that already gave an item ("Sau cuộc họp, ...", "Cuộc
+            # họp này ...") is another report of an event listed, not a new one (docs/results.md).
+            return True
         cos = float(index.vectors[a.chunk_id] @ index.vectors[b.chunk_id])
         if da is not None and db is not None and da.resolved and db.resolved:
             return da.precision == db.precision == "day" and da.day == db.day and cos >= listing.SAME_EVENT

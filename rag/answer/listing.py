@@ -14,9 +14,11 @@ by a list of items, each taken from one line that states it, each cited:
      ("What did Ushakov tell reporters ...?", "Ông Peskov đánh giá thế nào ...?": `speaker`) takes
      the lines that report that person speaking (`speaks`: the name, then a verb of speech), the
      closest to the question first, at most `MAX_STATEMENTS`, with no model asked. A list
-     question of neither ("which topics ...") is answered like any question, from its best line
-     (rag/answer/pipeline.py);
-  3. an item is its line's own words (its first sentence), quoted, in either language. Asked to
+     question of neither ("which topics ...", "... theo trình tự như thế nào?") takes the
+     `MAX_RELATED` lines retrieval ranks first, from articles naming everyone the question names,
+     again with no model asked (rag/answer/pipeline.py);
+  3. an item is its line's own words (its first sentence; for a related line, the part closest to
+     the question), quoted, in either language. Asked to
      restate each line in one short English sentence, the model changed the act or the subject
      of 4 of 8 items on the contacts question ("Lavrov met Rubio" for a phone call; "Rubio and
      Putin agreed ..." for what Rubio said both capitals agree on), and the citation check, a

@@ -669,21 +669,22 @@ class Pipeline:
         # thế nào?"): the lines closest to the question in meaning (`related`), no model asked.
         related = not kinds and not who
         plans = listing.plans_asked(question)
-        # The kind's own words ("điện đàm", "hội đàm", "gặp") as a second, keyword ranking: an
-        # English question shares no word with the lines, and its meaning alone ranked a line
-        # reporting a call 43rd of 76.
-        words = listing.kind_words(kinds, names) if kinds else " ".join(sorted(names))
-        by_words = [] if related else search(index, self.embedder, words, k=listing.POOL, mode="keyword").hits
-        score: dict[int, float] = {}
-        by_id = {h.chunk_id: h for h in by_words}
-        by_id.update({h.chunk_id: h for h in hits})
-        for ranked in (hits, by_words):
-            for r, h in enumerate(ranked):
-                score[h.chunk_id] = score.get(h.chunk_id, 0.0) + 1.0 / (RRF_K + r + 1)
-        hits = [by_id[i] for i in sorted(score, key=lambda i: -score[i])]
         if related:  # the question's own ranking decides (meaning, its words, its unnamed form)
             about = {h.file: names <= cite.names_in(index.article_text(h.file), index.keyword.names) for h in hits}
             hits = [h for h in hits if about[h.file]]  # from articles that name everyone the question names
+        else:
+            # The kind's own words ("điện đàm", "hội đàm", "gặp") as a second, keyword ranking: an
+            # English question shares no word with the lines, and its meaning alone ranked a line
+            # reporting a call 43rd of 76.
+            words = listing.kind_words(kinds, names) if kinds else " ".join(sorted(names))
+            by_words = search(index, self.embedder, words, k=listing.POOL, mode="keyword").hits
+            score: dict[int, float] = {}
+            by_id = {h.chunk_id: h for h in by_words}
+            by_id.update({h.chunk_id: h for h in hits})
+            for ranked in (hits, by_words):
+                for r, h in enumerate(ranked):
+                    score[h.chunk_id] = score.get(h.chunk_id, 0.0) + 1.0 / (RRF_K + r + 1)
+            hits = [by_id[i] for i in sorted(score, key=lambda i: -score[i])]
         pool = []
         for h in hits:
             doc = index.docs.get(h.file)

@@ -172,6 +172,14 @@ def test_an_undated_report_joins_its_articles_item_and_a_dated_one_gives_the_ite
     assert all(len(it.citations) == 1 for it in speaker.items)
 
 
+@pytest.mark.parametrize("shape, undated_shown", [("list", False), ("timeline", True)])
+def test_only_a_timeline_says_an_item_has_no_date(shape, undated_shown):
+    items = [listing.Item("Hai bên đã thảo luận.", None), listing.Item("Ngày 20-10, hai ông điện đàm.", event_date("Ngày 20-10", OCT21))]
+    text = listing.render(items, shape, False)
+    assert ("no date given" in text) is undated_shown and "20 October 2025 — «Ngày 20-10" in text
+    assert listing.dated(items[0], shape, False) == ("no date given — " if undated_shown else "")
+
+
 def test_no_line_of_the_kind_refuses(hash_index):
     p = make_pipeline(hash_index, lambda m: "No" if m[0]["content"] == listing.JUDGE_SYSTEM else "NOT FOUND")
     ans = p.ask("Liệt kê các cuộc điện đàm giữa hai bên")

@@ -249,10 +249,14 @@ def render(items: list[Item], shape: str, vietnamese: bool) -> str:
     """The answer text: a lead line, then one numbered item a line, each ending in its [n] markers."""
     out = [LEAD[(shape, vietnamese)]]
     for i, item in enumerate(items, 1):
-        text = f"«{item.text}»"
         marks = " ".join(f"[{c.number}]" for c in item.citations)
-        if item.date is None and shape == "list":  # a list not asked in date order: no "no date given" on every item
-            out.append(f"{i}. {text} {marks}")
-        else:
-            out.append(f"{i}. {shown_date(item.date, vietnamese)} — {text} {marks}")
+        out.append(f"{i}. {dated(item, shape, vietnamese)}«{item.text}» {marks}")
     return "\n".join(out)
+
+
+def dated(item: Item, shape: str, vietnamese: bool) -> str:
+    """An item's date and a dash, as its line starts; "" for an undated item of a list not asked
+    in date order (no "no date given" on every item)."""
+    if item.date is None and shape == "list":
+        return ""
+    return f"{shown_date(item.date, vietnamese)} — "

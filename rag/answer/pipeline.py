@@ -735,7 +735,7 @@ class Pipeline:
                 answer.timings_ms["first_token"] = (time.perf_counter() - t0) * 1000
             item.text = self._item_text(ev, question, related)
             if on_token:
-                on_token(f"· {listing.shown_date(item.date, vi)} — {item.text}\n")
+                on_token(f"· {listing.dated(item, asked.shape, vi)}{item.text}\n")
         if not items:
             return None
         answer.sources, answer.evidence = hits[: self.settings.top_k], [ev for item in items for ev in item.sources]

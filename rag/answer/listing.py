@@ -131,7 +131,7 @@ _SAYS = re.compile(
 )
 MAX_STATEMENTS = 5  # lines of one speaker, the closest to the question first
 MAX_RELATED = 4  # lines of a list of neither events nor statements: retrieval's best, as many as a single answer is shown
-RELATED_CHARS = 320  # such an item is its line's sentence closest to the question, up to this long
+RELATED_CHARS = 320  # such an item is the window of its line that shares most words with the question (prompt.trim), up to this long
 
 
 def speaker(question: str, vietnamese: bool, names: frozenset[str]) -> str:

@@ -661,47 +661,12 @@ class Pipeline:
         from rag.dates import sort_key
 
         question, vi = asked.text, asked.vietnamese
-        hits = self.retrieve(question, history, k=listing.POOL, index=index).hits
-        names = cite.question_names(question, index.keyword.names)
         # `kinds`: the kinds of event listed (listing.focus). None: what one person, `who`, said ("What
-        # did Ushakov tell reporters ...?"): the lines that report that person speaking, the closest
-        # to the question first, no model asked. Neither ("Which topics ...?", "... theo trình tự như
-        # thế nào?"): the lines closest to the question in meaning (`related`), no model asked.
+        # did Ushakov tell reporters ...?"). Neither ("Which topics ...?", "... theo trình tự như thế
+        # nào?"): the lines closest to the question in meaning (`related`). Only events are judged.
         related = not kinds and not who
         plans = listing.plans_asked(question)
-        if related:  # the question's own ranking decides (meaning, its words, its unnamed form)
-            about = {h.file: names <= cite.names_in(index.article_text(h.file), index.keyword.names) for h in hits}
-            hits = [h for h in hits if about[h.file]]  # from articles that name everyone the question names
-        else:
-            # The kind's own words ("điện đàm", "hội đàm", "gặp") as a second, keyword ranking: an
-            # English question shares no word with the lines, and its meaning alone ranked a line
-            # reporting a call 43rd of 76.
-            words = listing.kind_words(kinds, names) if kinds else " ".join(sorted(names))
-            by_words = search(index, self.embedder, words, k=listing.POOL, mode="keyword").hits
-            score: dict[int, float] = {}
-            by_id = {h.chunk_id: h for h in by_words}
-            by_id.update({h.chunk_id: h for h in hits})
-            for ranked in (hits, by_words):
-                for r, h in enumerate(ranked):
-                    score[h.chunk_id] = score.get(h.chunk_id, 0.0) + 1.0 / (RRF_K + r + 1)
-            hits = [by_id[i] for i in sorted(score, key=lambda i: -score[i])]
-        pool = []
-        for h in hits:
-            doc = index.docs.get(h.file)
-            if self.is_instruction(h, index) or listing.is_caption(h.text, doc.title if doc else ""):
-                continue
-            if who:
-                if listing.speaks(h.text, who):
-                    pool.append(h)
-                continue
-            if related:
-                pool.append(h)
-                continue
-            if names and not names <= cite.names_in(h.text, index.keyword.names):
-                continue
-            if not listing.states_event(h.text, kinds, plans):
-                continue
-            pool.append(h)
+        hits, pool = self._list_pool(question, kinds, who, plans, history, index)
         check = listing.check_for(kinds, plans)
         items: list[listing.Item] = []
         dates: dict[int, object] = {}  # chunk id -> the date its line gives (read once)
@@ -751,6 +716,45 @@ class Pipeline:
         answer.citations = [c for item in items for c in item.citations]
         answer.answer = listing.render(items, asked.shape, vi)
         return finish()
+
+    def _list_pool(self, question: str, kinds: list[str], who: str, plans: bool, history, index: LoadedIndex) -> tuple[list[Hit], list[Hit]]:
+        """The retrieval ranking a list answer cites from, and its candidate lines in order: for a
+        list of events, the lines that name everyone the question names and state an event of the kind
+        (ranked by meaning fused with the kind's own words); for one person's statements, the lines
+        that report `who` speaking; otherwise (`related`) the lines of articles that name everyone the
+        question names, as the question's own ranking orders them. Never captions, titles or
+        instruction lines."""
+        hits = self.retrieve(question, history, k=listing.POOL, index=index).hits
+        names = cite.question_names(question, index.keyword.names)
+        related = not kinds and not who
+        if related:  # the question's own ranking decides (meaning, its words, its unnamed form)
+            about = {h.file: names <= cite.names_in(index.article_text(h.file), index.keyword.names) for h in hits}
+            hits = [h for h in hits if about[h.file]]  # from articles that name everyone the question names
+        else:
+            # The kind's own words ("điện đàm", "hội đàm", "gặp") as a second, keyword ranking: an
+            # English question shares no word with the lines, and its meaning alone ranked a line
+            # reporting a call 43rd of 76.
+            words = listing.kind_words(kinds, names) if kinds else " ".join(sorted(names))
+            by_words = search(index, self.embedder, words, k=listing.POOL, mode="keyword").hits
+            score: dict[int, float] = {}
+            by_id = {h.chunk_id: h for h in by_words}
+            by_id.update({h.chunk_id: h for h in hits})
+            for ranked in (hits, by_words):
+                for r, h in enumerate(ranked):
+                    score[h.chunk_id] = score.get(h.chunk_id, 0.0) + 1.0 / (RRF_K + r + 1)
+            hits = [by_id[i] for i in sorted(score, key=lambda i: -score[i])]
+
+        def candidate(h: Hit) -> bool:
+            doc = index.docs.get(h.file)
+            if self.is_instruction(h, index) or listing.is_caption(h.text, doc.title if doc else ""):
+                return False
+            if who:
+                return listing.speaks(h.text, who)
+            if related:
+                return True
+            return names <= cite.names_in(h.text, index.keyword.names) and listing.states_event(h.text, kinds, plans)
+
+        return hits, [h for h in hits if candidate(h)]
 
     @staticmethod
     def _item_text(ev: Evidence, question: str, related: bool) -> str:

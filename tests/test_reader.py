@@ -302,3 +302,20 @@ def test_a_translation_keeps_the_months_of_its_source():
     assert months_kept(carried, "On inauguration day, 20 January, the US president was asked [1].")
     assert not months_kept(carried, "On November 20, President Trump was asked [1].")  # measured: the slip this stops
     assert not months_kept("Ông Peskov nói [1].", "On 13 March, Peskov said [1].")
+
+
+def test_a_when_or_how_many_question_copies_from_the_first_line_that_states_a_time_or_an_amount():
+    """Retrieval's first line, unless the question asks for a time or an amount that line does not
+    state and one of the next two does (answer_line)."""
+    from rag.answer.reader import answer_line
+
+    talk = Evidence(1, "a.txt", 3, 3, "Ông Lavrov nói Moscow vẫn sẵn sàng tổ chức hội nghị tại Budapest.", "", "", 0, rank=1)
+    dated = Evidence(2, "a.txt", 5, 5, "Ngày 20-10, ông Lavrov điện đàm với ông Rubio.", "", "", 1, rank=2)
+    counted = Evidence(3, "b.txt", 7, 7, "Cuộc hội đàm kéo dài khoảng 5 giờ đồng hồ.", "", "", 2, rank=3)
+    far = Evidence(4, "b.txt", 9, 9, "Hai bên gặp nhau năm 2019.", "", "", 3, rank=4)
+    assert answer_line("when", [talk, dated, counted]) is dated
+    assert answer_line("amount", [talk, dated, counted]) is dated  # "20-10" holds digits: an amount may be written so
+    assert answer_line("amount", [talk, counted]) is counted
+    assert answer_line("who", [talk, dated]) is talk  # other kinds: retrieval's first line
+    assert answer_line("when", [dated, talk]) is dated
+    assert answer_line("when", [talk, counted, talk, far]) is talk  # only the next two lines are looked at

@@ -598,15 +598,16 @@ class Pipeline:
         alone: shown the four lines, the same 39 English heldout and blind questions got 23 right
         answers at 4.2 s median and 12.7 s p95; shown one, 24 at 2.6 s and 7.0 s. docs/architecture.md."""
         from rag.answer.prompt import _sanitize
-        from rag.answer.reader import READER_SYSTEM, Read, fits, parse, reader_prompt, sentence_of, with_name
+        from rag.answer.reader import READER_SYSTEM, Read, answer_line, fits, parse, reader_prompt, sentence_of, with_name
 
         shown, vi, question = answer.evidence, asked.vietnamese, asked.text
         asking = question if not history else f"{question} (previous question: {history[-1][0]})"
-        # The reader is shown only the line it copies from: the best-ranked one that states something.
+        # The reader is shown only the line it copies from: the best-ranked one that states something
+        # (a time or an amount, when asked for one and one of the next lines states it: answer_line).
         stating = _stating(shown)
         if not stating:
             return self._not_stated(answer, vi, Reason.MODEL_NOT_FOUND, finish, index)
-        first = stating[0]
+        first = answer_line(asked.kind, stating)
         messages = [{"role": "system", "content": READER_SYSTEM}, {"role": "user", "content": reader_prompt(asking, [first])}]
         with self._lock:
             self._warm(READER_SYSTEM)

@@ -319,3 +319,7 @@ def test_a_when_or_how_many_question_copies_from_the_first_line_that_states_a_ti
     assert answer_line("who", [talk, dated]) is talk  # other kinds: retrieval's first line
     assert answer_line("when", [dated, talk]) is dated
     assert answer_line("when", [talk, counted, talk, far]) is talk  # only the next two lines are looked at
+    header = Evidence(5, "c.txt", 1, 1, " date 2025-10-21 Ngoại trưởng Nga và Mỹ điện đàm 21/10/2025 08:00", "", "", 4, rank=1)
+    assert answer_line("when", [talk, header, dated]) is dated  # the day it was published is no event's time
+    assert answer_line("when", [header, dated]) is dated
+    assert answer_line("amount", [header, dated]) is header

@@ -55,6 +55,11 @@ class Corpus:
 
 _HEADER = re.compile(r"^\s*date\s+(\d{4}-\d{2}-\d{2})\s+(.*)$")
 
+
+def is_header(line: str) -> bool:
+    """An article's dated header line (" date 2025-10-21 <title> ..."): when it was published."""
+    return bool(_HEADER.match(line))
+
 # Headings that open the non-article tail of a news page (folded, punctuation removed).
 _BOILER_HEADINGS = frozenset(
     fold(h)

@@ -168,6 +168,8 @@ def test_an_undated_report_joins_its_articles_item_and_a_dated_one_gives_the_ite
     for it in ans.items:
         if it.date is not None and it.date.resolved:
             assert it.text == listing.clause(it.citations[0].quote) or it.citations[0].quote.startswith(it.text.rstrip(" …"))
+    dated_files = {c.file for it in ans.items if it.date is not None for c in it.citations}
+    assert not [it for it in ans.items if it.date is None and it.citations[0].file in dated_files]  # whichever came first
     speaker = p.ask("Ông Peskov đã nói những gì về hội nghị thượng đỉnh?")  # statements are not merged so
     assert all(len(it.citations) == 1 for it in speaker.items)
 
@@ -306,3 +308,9 @@ def test_list_scorer(items, precision, recall, order, dates):
 
 def test_a_span_of_weeks_is_not_next_week():
     assert event_date("hội nghị thượng đỉnh có khả năng sẽ diễn ra trong vòng hai tuần tới.", OCT21) is None
+
+def test_the_list_scorer_counts_an_event_listed_twice_once_in_distinct_precision():
+    twice = [_Item([("f", 1)], "2025-01-01"), _Item([("f", 1)], "2025-01-01"), _Item([("g", 2)], "2025-02-01")]
+    r = list_eval.score(GOLD, _Ans(twice))
+    assert r["precision"] == 1.0 and r["distinct"] == 2
+    assert list_eval.summary([{**r, "ms": 1.0}])["distinct_precision"] == pytest.approx(2 / 3)

@@ -62,7 +62,7 @@ CHECKS = {
     "planned": "Dòng này có cho biết {what} đang được dự kiến, chuẩn bị hoặc lên kế hoạch không?",
 }
 MIN_YES = 0.91  # p(Yes) a line needs to stay an item (see the module docstring)
-MAX_JUDGED = 16  # candidate lines the model is asked about (about 0.8 s each on 2 cores; 24 gave the same items, docs/results.md)
+MAX_JUDGED = 24  # candidate lines the model is asked about (about 0.8 s each on 2 cores; 16 lost two of the contacts question's events, docs/results.md)
 JUDGED_CHARS = 320  # a longer line is shown to the judge as its window closest to the question
 
 # Kinds of event a list question may ask for: (words in an English question, words in a

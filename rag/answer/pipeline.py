@@ -683,7 +683,8 @@ class Pipeline:
                     p_yes = self.generator.yes_no(ask) if hasattr(self.generator, "yes_no") else 1.0
                 if p_yes < listing.MIN_YES:
                     continue
-            same = next((it for it in items if any(self._same_event(o, dates[o.chunk_id], ev, when, index, bool(kinds)) for o in it.sources)), None)
+            joins = [it for it in items if any(self._same_event(o, dates[o.chunk_id], ev, when, index, bool(kinds)) for o in it.sources)]
+            same = max(joins, key=lambda it: self._closeness(it, ev, index)) if joins else None  # the closest of the items it may join
             dates[ev.chunk_id] = when
             if same is not None:  # another report of an item's event: one more citation for it
                 if when is not None and when.resolved and not (same.date and same.date.resolved):
@@ -704,6 +705,12 @@ class Pipeline:
                 on_token(f"· {listing.dated(item, asked.shape, vi)}{item.text}\n")
         if not items:
             return None
+        if kinds:  # an article's undated item listed before its dated ones joins the closest of them (as a later undated line would)
+            for item in [it for it in items if it.date is None]:
+                dated = [it for it in items if it.date is not None and any(o.file == item.sources[0].file for o in it.sources)]
+                if dated:
+                    max(dated, key=lambda it: max(self._closeness(it, ev, index) for ev in item.sources)).sources.extend(item.sources)
+                    items.remove(item)
         answer.sources, answer.evidence = hits[: self.settings.top_k], [ev for item in items for ev in item.sources]
         if asked.shape == "timeline":
             items.sort(key=lambda it: (sort_key(it.date, it.sources[0].file, min(ev.start_line for ev in it.sources)), it.sources[0].rank))
@@ -773,6 +780,11 @@ class Pipeline:
         text = " ".join(_sanitize(h.text).split())
         ev = Evidence(1, h.file, h.start_line, h.end_line, text, doc.title if doc else "", doc.date if doc else "", h.chunk_id, rank)
         return ev, event_date(h.text, article_day(doc.date if doc else ""))
+
+    @staticmethod
+    def _closeness(item: listing.Item, ev: Evidence, index: LoadedIndex) -> float:
+        """How close in meaning a line is to an item: the cosine to its closest source line."""
+        return max(float(index.vectors[o.chunk_id] @ index.vectors[ev.chunk_id]) for o in item.sources)
 
     @staticmethod
     def _same_event(a: Evidence, da, b: Evidence, db, index: LoadedIndex, events: bool = False) -> bool:

@@ -7,6 +7,8 @@ item is listed; citing any one of them finds the item.
 Per question:
   - item precision: the answer's items that cite a line of some gold item, over the answer's items;
   - item recall: the gold items whose lines some answer item cites, over the gold items;
+  - distinct precision: the answer's items that find a gold item no earlier item found, over the
+    answer's items (an event reported twice and listed twice counts once);
   - order (timelines): over pairs of found gold items whose order is known (both dated, or both
     undated in one article, in the gold's order), the share the answer lists in the same order;
   - dates: over found gold items with a date, the share the answer dates the same.
@@ -70,6 +72,7 @@ def score(row: dict, ans) -> dict:
         for gi, gl in enumerate(gold_lines):
             if a["cited"] & gl and gi not in first:
                 first[gi] = pos
+    distinct = len(set(first.values()))  # answer items that found a gold item first
     pairs = concordant = 0
     if row.get("shape") == "timeline":
         for i in sorted(first):
@@ -93,6 +96,7 @@ def score(row: dict, ans) -> dict:
         "returned": len(got),
         "correct": sum(right),
         "precision": sum(right) / len(got) if got else None,
+        "distinct": distinct,
         "recall": len(first) / len(gold) if gold else None,
         "order_pairs": pairs,
         "order": concordant / pairs if pairs else None,
@@ -133,6 +137,7 @@ def summary(records: Sequence[dict]) -> dict:
         "questions": len(records),
         "item_precision": sum(r["correct"] for r in records) / returned if returned else None,
         "item_recall": _mean([r["recall"] for r in records]),
+        "distinct_precision": sum(r.get("distinct", 0) for r in records) / returned if returned else None,
         "order": sum((r["order"] or 0) * r["order_pairs"] for r in records) / pairs if pairs else None,
         "order_pairs": pairs,
         "dates_right": sum(r["dates_right"] for r in records) / dates if dates else None,
@@ -148,17 +153,18 @@ def markdown(records: Sequence[dict], summ: dict, title: str) -> str:
         f"# {title}",
         "",
         (
-            f"{summ['questions']} questions; item precision {f(summ['item_precision'])}, item recall {f(summ['item_recall'])}, "
+            f"{summ['questions']} questions; item precision {f(summ['item_precision'])} "
+            f"(distinct {f(summ['distinct_precision'])}), item recall {f(summ['item_recall'])}, "
             f"order {f(summ['order'])} ({summ['order_pairs']} pairs), dates right {f(summ['dates_right'])} ({summ['dates_checked']}), "
             f"answered as a list {summ['detected_as_list']}, median {summ['p50_ms'] / 1000 if summ['p50_ms'] else 0:.1f} s"
         ),
         "",
-        "| id | lang | shape (answered) | items | right | precision | recall | order | dates | s |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| id | lang | shape (answered) | items | right | distinct | precision | recall | order | dates | s |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in records:
         lines.append(
-            f"| {r['id']} | {r['lang']} | {r['shape']} ({r['answered_shape']}) | {r['returned']} | {r['correct']} | {f(r['precision'])} | "
+            f"| {r['id']} | {r['lang']} | {r['shape']} ({r['answered_shape']}) | {r['returned']} | {r['correct']} | {r.get('distinct', 0)} | {f(r['precision'])} | "
             f"{f(r['recall'])} | {f(r['order'])} | {r['dates_right']}/{r['dates_checked']} | {r['ms'] / 1000:.1f} |"
         )
     return "\n".join(lines) + "\n"

@@ -60,6 +60,7 @@ def is_header(line: str) -> bool:
     """An article's dated header line (" date 2025-10-21 <title> ..."): when it was published."""
     return bool(_HEADER.match(line))
 
+
 # Headings that open the non-article tail of a news page (folded, punctuation removed).
 _BOILER_HEADINGS = frozenset(
     fold(h)

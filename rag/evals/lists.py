@@ -137,7 +137,7 @@ def summary(records: Sequence[dict]) -> dict:
         "questions": len(records),
         "item_precision": sum(r["correct"] for r in records) / returned if returned else None,
         "item_recall": _mean([r["recall"] for r in records]),
-        "distinct_precision": sum(r.get("distinct", 0) for r in records) / returned if returned else None,
+        "distinct_precision": sum(r["distinct"] for r in records) / returned if returned else None,
         "order": sum((r["order"] or 0) * r["order_pairs"] for r in records) / pairs if pairs else None,
         "order_pairs": pairs,
         "dates_right": sum(r["dates_right"] for r in records) / dates if dates else None,
@@ -164,7 +164,7 @@ def markdown(records: Sequence[dict], summ: dict, title: str) -> str:
     ]
     for r in records:
         lines.append(
-            f"| {r['id']} | {r['lang']} | {r['shape']} ({r['answered_shape']}) | {r['returned']} | {r['correct']} | {r.get('distinct', 0)} | {f(r['precision'])} | "
+            f"| {r['id']} | {r['lang']} | {r['shape']} ({r['answered_shape']}) | {r['returned']} | {r['correct']} | {r['distinct']} | {f(r['precision'])} | "
             f"{f(r['recall'])} | {f(r['order'])} | {r['dates_right']}/{r['dates_checked']} | {r['ms'] / 1000:.1f} |"
         )
     return "\n".join(lines) + "\n"

@@ -20,7 +20,7 @@ CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
     "--dataset", "datasets", multiple=True, type=click.Choice(DATASETS), help="Gold set to run (repeatable; default: seeds)."
 )
 @click.option("--gold", type=click.Path(dir_okay=False), help="A gold JSONL file over the seeds (or --corpus) articles.")
-@click.option("--lists", "lists_gold", type=click.Path(dir_okay=False, exists=True), help="A gold JSONL of list and timeline questions (eval/gold/lists-dev.jsonl): item precision, recall, date order, by question.")
+@click.option("--lists", "lists_gold", type=click.Path(dir_okay=False, exists=True), help="A gold JSONL of list and timeline questions (eval/gold/lists-dev.jsonl): item precision (and distinct: an event listed twice counts once), recall, date order, by question.")
 @click.option("--limit", type=click.IntRange(min=1), help="Ask only N questions, sampled repeatably with --seed.")
 @click.option("--seed", default=0, show_default=True, help="Sampling seed for --limit.")
 @click.option("--compare", is_flag=True, help="Also compare keyword/dense/hybrid retrieval and extractive answers (no LLM), the naive baseline (dense top-6, trusted [file:line] tags) and ours.")

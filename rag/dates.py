@@ -168,3 +168,106 @@ def sort_key(d: EventDate | None, file: str = "", line: int = 0) -> tuple:
         return (0, d.day, {"year": 0, "month": 1, "week": 2, "day": 3}[d.precision], "", 0, 0)
     month, day = (d.partial[1], d.partial[0]) if d is not None and d.partial else (0, 0)
     return (1, date.max, 0, file, line if not month else 0, month * 100 + day)
+
+
+# The period a list question asks about: "in 2025", "in November 2025", "since the call of 12
+# February 2025", "năm 2025", "kể từ ... ngày 20/10/2025", "from 19/1/2025 to ...". A single day
+# ("on 21 January 2025") is not a period: the lines that report what was said that day may date
+# something else (the report it answered).
+_MONTH_NAMES = "|".join(MONTHS)
+_EN_DATE = re.compile(
+    rf"\b(?:(\d{{1,2}}) ({_MONTH_NAMES})(?:,? (\d{{4}}))?|({_MONTH_NAMES}) (\d{{1,2}})(?:st|nd|rd|th)?(?:,? (\d{{4}}))?|"
+    rf"({_MONTH_NAMES}),? (\d{{4}})|(\d{{1,2}})/(\d{{1,2}})/(\d{{4}})|(\d{{4}}))\b",
+    re.IGNORECASE,
+)
+_VI_DATE = re.compile(r"\b(?:(\d{1,2})\s*[-/]\s*(\d{1,2})\s*[-/]\s*(\d{4})|tháng\s+(\d{1,2})(?:\s*[-/]\s*|\s+năm\s+)(\d{4})|(?:năm\s+)?(\d{4}))\b", re.IGNORECASE)
+_FROM = {False: r"\b(since|after|from|starting)\b", True: r"(?i)\b(kể từ|từ sau|từ khi|từ|sau khi|sau)\b"}
+_UNTIL = {False: r"\b(before|until|till|up to|to|through)\b", True: r"(?i)\b(trước khi|trước|đến|cho đến|tới)\b"}
+
+
+@dataclass(frozen=True, slots=True)
+class Period:
+    start: date | None  # the first day asked about; None: open
+    end: date | None  # the last day asked about; None: open
+
+    def admits(self, when: EventDate | None, article: date | None) -> bool:
+        """Whether an item may belong to the period: its resolved date overlaps it; an item its line
+        does not date may, unless its article appeared before the period began (an article cannot
+        report what happened after it). Unresolved dates are kept: nothing says they fall outside."""
+        if when is not None and when.day is not None:
+            first, last = when.day, _last_day(when)
+            return (self.start is None or last >= self.start) and (self.end is None or first <= self.end)
+        return not (self.start is not None and article is not None and article < self.start)
+
+
+def _last_day(when: EventDate) -> date:
+    d = when.day
+    assert d is not None
+    if when.precision == "week":
+        return d + timedelta(days=6)
+    if when.precision == "month":
+        return (d.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    if when.precision == "year":
+        return date(d.year, 12, 31)
+    return d
+
+
+def _span(m: re.Match, vietnamese: bool) -> tuple[date, date] | None:
+    """The first and last day a date expression of a question covers."""
+    g = m.groups()
+    month = lambda name: [x.lower() for x in MONTHS].index(name.lower()) + 1
+    try:
+        if vietnamese:
+            if g[2]:
+                d = date(int(g[2]), int(g[1]), int(g[0]))
+                return d, d
+            if g[4]:
+                d = date(int(g[4]), int(g[3]), 1)
+                return d, _last_day(EventDate("", d, "month"))
+            year = int(g[5])
+        else:
+            if g[0] and g[2]:
+                d = date(int(g[2]), month(g[1]), int(g[0]))
+                return d, d
+            if g[3] and g[5]:
+                d = date(int(g[5]), month(g[3]), int(g[4]))
+                return d, d
+            if g[6]:
+                d = date(int(g[7]), month(g[6]), 1)
+                return d, _last_day(EventDate("", d, "month"))
+            if g[10]:
+                d = date(int(g[10]), int(g[9]), int(g[8]))
+                return d, d
+            if not g[11]:
+                return None  # a day and month without a year
+            year = int(g[11])
+    except ValueError:
+        return None
+    return (date(year, 1, 1), date(year, 12, 31)) if 1900 <= year <= 2100 else None
+
+
+def asked_period(question: str, vietnamese: bool) -> Period | None:
+    """The period a question limits itself to, or None. A date right after "since/after/kể từ ..."
+    (within a few words: "since the Trump–Putin phone call of 12 February 2025") opens it, one after
+    "before/until/đến ..." closes it; a month or year with neither marker is the whole period."""
+    text = " ".join(question.split())
+    start = end = None
+    whole = None
+    for m in (_VI_DATE if vietnamese else _EN_DATE).finditer(text):
+        span = _span(m, vietnamese)
+        if span is None:
+            continue
+        before = text[max(0, m.start() - 60) : m.start()]
+        marks = [(mk.end(), "from") for mk in re.finditer(_FROM[vietnamese], before, re.IGNORECASE)]
+        marks += [(mk.end(), "until") for mk in re.finditer(_UNTIL[vietnamese], before, re.IGNORECASE)]
+        if marks:
+            kind = max(marks)[1]  # the marker closest to the date
+            if kind == "from":
+                start = span[0] if start is None else start
+            else:
+                end = span[1] if end is None else end
+        elif span[0] != span[1] and whole is None:  # "in 2025", "tháng 11/2025"; not a single day
+            whole = span
+    if start is None and end is None:
+        return Period(*whole) if whole else None
+    return Period(start, end)

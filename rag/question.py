@@ -36,34 +36,48 @@ _EN_RE = [(k, re.compile(p)) for k, p in _EN]
 _PLURALS = (
     "contacts|calls|phone calls|meetings|talks|summits|topics|issues|subjects|events|steps|statements|remarks|"
     "countries|people|officials|leaders|places|cities|points|conditions|reasons|measures|proposals|plans|"
-    "agreements|visits|conversations|exchanges|things|dates|comments|positions|actions"
+    "agreements|visits|conversations|exchanges|things|dates|comments|positions|actions|questions|hopes|views|"
+    "expectations|demands|concerns|differences|contrasts|developments|deadlines|milestones|preparations|activities|"
+    "arguments|claims|promises|terms|details|elements|parts|results|outcomes|options|signals|reactions|responses"
 )
+# Not a list however it is worded: "Name a luxury division", "in order to", "Kể tên một ...".
+_ONE_ITEM = {
+    False: re.compile(r"^(list|name) (a|an|one)\b"),
+    True: re.compile(r"\b(ke ten|neu|liet ke) (mot|1)\b"),
+}
+# "những/các <noun> nào/gì" asks for several things; the noun is one to three syllables that are not
+# a verb or copula of the question ("các bác sĩ nhận xét như thế nào", "tên của các đối tác là gì").
+_NOUNS = r"(?:(?!(?:la|da|duoc|co|cua|se|bi|dang|the|nhu|lam|nghi|xet|thi|gom|bao|nam|thang|ngay|tuan|luc)\b)\w+ ?){1,3}"
 _SHAPES = {
     False: [
         (
             "timeline",
-            (r"\b(in (chronological |what |the right )?order|chronolog\w*|(a|the) timeline of|sequence of events|"
-            r"what happened (between|in|during|since|after|before|at|on)|order of events)\b"),
+            (r"\b(in (chronological |what |the right )?order(?! to\b| for\b| that\b)|chronolog\w*|(a|the) timeline of|"
+            r"sequence of events|what (has |had )?happened (between|in|during|since|after|before|at|on)|order of events|"
+            r"over time|step by step|(trace|walk me through|history of)\b|"
+            r"how (did|has|have|do|does) .+ (develop|unfold|evolve|progress|change)(ed)?)\b"),
         ),
         (
             "list",
-            (rf"^(list|name|enumerate)\b|\b(what|which) (\w+ ){{0,3}}({_PLURALS})\b|"
-            r"\bwhat (did|does|has|have) .+ (say|said|tell|told) (\w+ )?(about|on)\b|"
-            rf"\bwhat else\b|\ball (the )?(\w+ )?({_PLURALS})\b"),
+            (rf"^(list|name|enumerate|summari[sz]e|outline|give me)\b|\b(what|which) (\w+ ){{0,3}}({_PLURALS})\b|"
+            r"\bwhat (did|does|has|have) .+ (say|said|tell|told)\b.* (about|on)\b|"
+            rf"\bwhat else\b|\ball (the )?(\w+ )?({_PLURALS})\b|\band \w+( \w+)? each\b|"
+            r"\bwhat (would|will|does|did|could|might) .+ include\b|\bhow (do|does|did) .+ (contrast|compare)\b"),
         ),
     ],
     True: [
         (
             "timeline",
-            (r"\b(theo thu tu|theo trinh tu|dien bien|dong thoi gian|trinh tu thoi gian|lan luot|theo thoi gian|"
+            (r"\b(theo thu tu|theo trinh tu|dien bien|theo dong thoi gian|trinh tu thoi gian|lan luot|theo thoi gian|"
+            r"(nhung|cac|tung) moc( thoi gian)?|qua thoi gian|tien trien|"
             r"(nhung|cac) (gi|su kien|viec) (nao )?da (xay ra|dien ra))\b"),
         ),
         (
             "list",
-            (r"\b(liet ke|ke ten|ke ra|neu cac|neu nhung)\b|"
-            r"\b(nhung|cac) (cuoc|lan|su kien|chu de|van de|quan chuc|nuoc|quoc gia|buoc|phat bieu|tuyen bo|dieu kien|"
-            r"ly do|de xuat|ke hoach|noi dung|nguoi|hoi nghi|cuoc goi|thoa thuan|chuyen tham|y kien)( \w+){0,3} (nao|gi)\b|"
-            r"\bnoi (nhung )?gi ve\b|\b(nhung|cac) (dieu|gi)( gi| nao)?\b"),
+            (r"(?<!da )\b(liet ke|ke ten|ke ra|ke lai|hay ke|tom tat|neu cac|neu nhung)\b|"
+            rf"\b(nhung|cac) {_NOUNS} (va {_NOUNS} )?(nao|gi)\b|"
+            r"\bnoi (nhung )?gi ve\b|\b(nhung|cac) (dieu|gi)( gi| nao)?\b|"
+            r"\b(gi|nao|ra sao|the nao)\b.* va .*\b(gi|nao|ra sao|the nao)\b"),
         ),
     ],
 }
@@ -92,7 +106,7 @@ class Question:
 def analyse(text: str) -> Question:
     vi = is_vietnamese(text)
     folded = fold(" ".join(text.split()))
-    shape = next((s for s, pattern in _SHAPES_RE[vi] if pattern.search(folded)), "one")
+    shape = "one" if _ONE_ITEM[vi].search(folded) else next((s for s, pattern in _SHAPES_RE[vi] if pattern.search(folded)), "one")
     for kind, pattern in _VI_RE if vi else _EN_RE:
         if pattern.search(folded):
             return Question(text, vi, kind, shape)

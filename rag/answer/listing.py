@@ -134,20 +134,48 @@ MAX_RELATED = 4  # lines of a list of neither events nor statements: retrieval's
 RELATED_CHARS = 320  # such an item is the window of its line that shares most words with the question (prompt.trim), up to this long
 
 
+# "Peskov's comments", "các phát biểu của ông Peskov": what one person said, named as a thing.
+_SAID_OF = {
+    False: re.compile(r"\b((?:[A-Z][\w.-]*\s+){0,3}[A-Z][\w.-]*)['’]s\s+(?:\w+\s+)?(?:comments?|statements?|remarks?|words|views?|positions?|reactions?|responses?|assessments?|claims?)\b"),
+    True: re.compile(r"\b(?:phát biểu|tuyên bố|bình luận|nhận xét|ý kiến|quan điểm|nhận định|đánh giá)\s+của\s+(.+?)(?=[,.?;]|\s(?:về|được|trong|tại|sau|với)\b|$)", re.IGNORECASE),
+}
+
+
+def _places() -> frozenset[str]:
+    from rag.gazetteer import NAMES
+
+    return frozenset(fold(w) for vi, en in NAMES.items() for name in (vi, *en) for w in name.split())
+
+
 def speaker(question: str, vietnamese: bool, names: frozenset[str]) -> str:
-    """The person a "what did X say" list question asks about (folded), or ""."""
+    """The person a "what did X say" list question asks about (folded), or "": the last name the
+    articles know before the verb, or after "'s comments" / "phát biểu của"; never a country,
+    capital or institution ("Ông Lavrov kỳ vọng gì ở Washington và đánh giá ...")."""
     from rag.text import words as split
 
-    m = _ASKS_SAID[vietnamese].search(" ".join(question.split()))
-    if not m:
-        return ""
-    known = [fold(w) for w in split(m.group(1)) if w[:1].isupper() and fold(w) in names]
-    return known[-1] if known else ""
+    text, places = " ".join(question.split()), _places()
+    for pattern in (_ASKS_SAID[vietnamese], _SAID_OF[vietnamese]):
+        m = _said(pattern, text)
+        said = m.group(1) if m else ""
+        # a name after "ở/tại/với/in/at/with" is where or with whom, not who spoke
+        said = re.sub(r"(?i)\b(ở|tại|đến|tới|với|in|at|to|with|from)\s+\S+", " ", said)
+        known = [fold(w) for w in split(said) if w[:1].isupper() and fold(w) in names and fold(w) not in places]
+        if known:
+            return known[-1]
+    return ""
+
+
+def _said(pattern: re.Pattern, text: str) -> re.Match | None:
+    """`pattern`'s match, unless what someone said is one of several things asked ("the call and
+    Peskov's reaction"): then the question lists more than statements."""
+    m = pattern.search(text)
+    return None if m is None or re.search(r"\b(and|và)\s+$", text[: m.start()], re.IGNORECASE) else m
 
 
 def asks_said(question: str, vietnamese: bool) -> bool:
-    """A "what did X say" question, whoever X is ("Ông ấy nói gì về ...?" too)."""
-    return bool(_ASKS_SAID[vietnamese].search(" ".join(question.split())))
+    """A "what did X say" question, whoever X is ("Ông ấy nói gì về ...?", "Peskov's comments" too)."""
+    text = " ".join(question.split())
+    return bool(_said(_ASKS_SAID[vietnamese], text) or _said(_SAID_OF[vietnamese], text))
 
 
 def speaks(line: str, who: str) -> bool:

@@ -659,7 +659,7 @@ class Pipeline:
         """A list or timeline answer (rag/answer/listing.py): the lines that state an event of the kind
         asked for, each quoted, dated by our code, merged with other reports of its event, ordered.
         None when no line states such an event."""
-        from rag.dates import sort_key
+        from rag.dates import asked_period, sort_key
 
         question, vi = asked.text, asked.vietnamese
         # `kinds`: the kinds of event listed (listing.focus). None: what one person, `who`, said ("What
@@ -668,6 +668,9 @@ class Pipeline:
         related = not kinds and not who
         plans = listing.plans_asked(question)
         hits, pool = self._list_pool(question, kinds, who, plans, history, index)
+        period = asked_period(question, vi)
+        if period is not None:  # "in 2025", "since the call of 12 February": what falls outside is not listed
+            pool = [h for h in pool if period.admits(*self._line(h, 0, index)[1:], self._article_day(h.file, index))]
         check = listing.check_for(kinds, plans)
         items: list[listing.Item] = []
         dates: dict[int, object] = {}  # chunk id -> the date its line gives (read once)
@@ -780,6 +783,13 @@ class Pipeline:
         text = " ".join(_sanitize(h.text).split())
         ev = Evidence(1, h.file, h.start_line, h.end_line, text, doc.title if doc else "", doc.date if doc else "", h.chunk_id, rank)
         return ev, event_date(h.text, article_day(doc.date if doc else ""))
+
+    @staticmethod
+    def _article_day(file: str, index: LoadedIndex):
+        from rag.dates import article_day
+
+        doc = index.docs.get(file)
+        return article_day(doc.date if doc else "")
 
     @staticmethod
     def _closeness(item: listing.Item, ev: Evidence, index: LoadedIndex) -> float:

@@ -280,10 +280,13 @@ def ask(ctx, question, json_mode, jsonl, markdown_mode, extractive):
     rag ask "What contacts between Russian and US officials do the articles report, in order?" --markdown
     printf 'Q1\\nQ2\\n' | rag ask --jsonl        (models load once)
 
-    A question that lists calls, meetings or contacts ("which meetings ...", "list the calls ...",
-    "... in order?", "liệt kê các cuộc điện đàm ...") gets a numbered list: each item one line's own
-    words, cited, dated from its line against the article's date (a date that cannot be resolved
-    says so), in date order when asked. Other list questions get one answer from their best line.
+    A question that asks for several things ("which meetings ...", "list the calls ...", "what did
+    Lavrov say about ...", "summarise ...", "... in order?", "những chủ đề nào ...", "liệt kê ...")
+    gets a numbered list: each item one line's own words, cited, dated from its line against the
+    article's date (a date that cannot be resolved says so), in date order when asked. Calls,
+    meetings and contacts are each checked by the model; one person's statements are the lines
+    reporting them speaking; anything else, the four lines closest to the question. A period in
+    the question ("in 2025", "since 12 February 2025") leaves out lines dated outside it.
 
     English questions are answered evidence-first (the model copies the answer out of the line
     ranked first, and the answer quotes the sentence holding it; when no copy holds, the model

@@ -323,3 +323,26 @@ def test_a_when_or_how_many_question_copies_from_the_first_line_that_states_a_ti
     assert answer_line("when", [talk, header, dated]) is dated  # the day it was published is no event's time
     assert answer_line("when", [header, dated]) is dated
     assert answer_line("amount", [header, dated]) is header
+
+
+def test_a_composed_answer_about_an_act_no_cited_line_states_becomes_a_partial_answer(hash_index):
+    """Rule act-not-stated on the compose path: "Ai đề xuất ...?" answered, checked and cited, from a
+    line that says only that the two leaders agreed to hold the summit in Budapest."""
+    composed = "Điện Kremlin và Nhà Trắng thông báo hai nhà lãnh đạo đã đồng ý tổ chức một hội nghị thượng đỉnh tại thủ đô Budapest [{n}]."
+
+    def reply(messages):
+        import re
+
+        for n, text in re.findall(r"\[(\d+)\] \(article: [^)]*\)\n<<<(.*?)>>>", messages[-1]["content"]):
+            if "đồng ý tổ chức" in text:
+                return composed.format(n=n)
+        return "NOT FOUND"
+
+    p = make_pipeline(hash_index, reply, answer_step="compose")
+    a = p.ask("Ai đề xuất tổ chức hội nghị ở Budapest?")
+    assert a.reason == "partial" and not a.refused, (a.answer, a.dropped_by, a.raw)
+    assert a.answer.startswith("Không bài báo nào nói ai đề xuất") and a.citations
+    kept = make_pipeline(hash_index, reply, answer_step="compose")
+    kept.ablate = {"act-not-stated"}
+    b = kept.ask("Ai đề xuất tổ chức hội nghị ở Budapest?")
+    assert b.reason != "partial" and "đồng ý tổ chức" in b.answer  # the composed answer, had the rule not applied

@@ -555,6 +555,10 @@ class Pipeline:
                 answer.timings_ms["composer"] = (time.perf_counter() - t0) * 1000
                 return self._read_first(answer, asked, history, on_token, cancel, finish, index, t0)
             return self._not_stated(answer, vi, Reason.MODEL_NOT_FOUND if checked.said_not_found else Reason.UNSUPPORTED, finish, index)
+        cited = [ev for c in checked.citations for ev in shown if (ev.file, ev.start_line) == (c.file, c.line_start)]
+        if asked.copies_an_answer and cited and self._act_not_stated(question, cited):
+            # "Ai đề xuất ...?" answered from lines that never say who proposed: what they do say
+            return self._partial(answer, cited[0], vi, finish, index)
         answer.answer, answer.citations = checked.text, [self._full_quote(c, index) for c in checked.citations]
         if via_vi and is_vietnamese(checked.text):  # the model may have answered in English anyway
             t1 = time.perf_counter()
@@ -628,8 +632,7 @@ class Pipeline:
         if "other-unit" not in self.ablate and cite.counts_another_unit(question, read.phrase):
             answer.dropped, answer.dropped_by = [read.phrase], ["other-unit"]
             return self._not_stated(answer, vi, Reason.UNSUPPORTED, finish, index)
-        acts = cite.asked_acts(question)
-        if acts and not any(cite.states_act(said, chosen.text) for _, said in acts):
+        if self._act_not_stated(question, [chosen]):
             return self._partial(answer, chosen, vi, finish, index)
         phrase = read.phrase[:1].upper() + read.phrase[1:]
         if not content_terms(phrase):
@@ -809,6 +812,15 @@ class Pipeline:
         if da is not None and db is not None and da.resolved and db.resolved:
             return da.precision == db.precision == "day" and da.day == db.day and cos >= listing.SAME_EVENT
         return a.file == b.file and cos >= listing.SAME_ARTICLE_EVENT
+
+    def _act_not_stated(self, question: str, cited: list[Evidence]) -> bool:
+        """The question asks who did (or what someone did by) an act of cite._EN_VERBS ("Who
+        proposed ...?", "Ai đề xuất ...?"), and none of the lines the answer rests on states it
+        (rule `act-not-stated`, docs/verification.md)."""
+        if "act-not-stated" in self.ablate:
+            return False
+        acts = cite.asked_acts(question)
+        return bool(acts) and not any(cite.states_act(said, ev.text) for _, said in acts for ev in cited)
 
     def _partial(self, answer: Answer, chosen: Evidence, vi: bool, finish, index: LoadedIndex) -> Answer:
         """A who-question about an act ("Who proposed Budapest?") whose best line does not state the

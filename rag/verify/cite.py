@@ -500,7 +500,8 @@ class Rule:
 
 
 # The verifier's rules, in the order they apply. The first two test the evidence-first copy before
-# `check` sees it (Pipeline._read_first); the rest are `check`'s. `skip=` (Pipeline.ablate) leaves
+# `check` sees it (Pipeline._read_first); the third, a copy or a composed answer (Pipeline); the
+# rest are `check`'s. `skip=` (Pipeline.ablate) leaves
 # rules out, so `rag eval --ablate NAME` measures what each is worth.
 RULES = {
     r.name: r
@@ -511,6 +512,11 @@ RULES = {
             "mean unconstrained probability of the copied tokens >= 0.65 (MIN_COPY_WILL); seeds, heldout, blind",
         ),
         Rule("fits-kind", "a copy that is not what was asked: no time for a when-question, no number for how many, no person for who", "regexes in rag/answer/reader.py fits(); seeds, heldout, blind"),
+        Rule(
+            "act-not-stated",
+            "a who- or what-question about an act (propose, confirm, invite, nominate, ...) answered from lines that never state it: the small model fills 'Who proposed X?' with whoever is near X",
+            "the acts of _EN_VERBS and their Vietnamese forms (asked_acts, states_act); seeds s001/s002, the brief's own example; the answer says what the lines report instead (reason 'partial'); applied to a copy since 0.3.0, to a composed answer since 0.3.5",
+        ),
         Rule("asks-back", "an answer that asks a question back (the model copying the question, '?' and all)", "no threshold"),
         Rule("restates-question", "a sentence that only restates the question: it asserts nothing", "content words (rag/text.py STOP); a negated reply to a yes-no question is kept"),
         Rule("points-at-evidence", "'... is described in evidence line [1]': says where, not what", "regex _POINTS_AT_EVIDENCE; found on XQuAD (session 14)"),

@@ -38,8 +38,9 @@ _PLURALS = (
     "countries|people|officials|leaders|places|cities|points|conditions|reasons|measures|proposals|plans|"
     "agreements|visits|conversations|exchanges|things|dates|comments|positions|actions|questions|hopes|views|"
     "expectations|demands|concerns|differences|contrasts|developments|deadlines|milestones|preparations|activities|"
-    "arguments|claims|promises|terms|details|elements|parts|results|outcomes|options|signals|reactions|responses"
+    "arguments|claims|promises|terms|details|elements|parts|results|outcomes|options|signals|reactions|responses|obstacles"
 )
+_SINGULARS = "date|time|occasion|call|meeting|statement|step|reason|point|person|official|country"
 # Not a list however it is worded: "Name a luxury division", "in order to", "Kể tên một ...".
 _ONE_ITEM = {
     False: re.compile(r"^(list|name) (a|an|one)\b"),
@@ -55,13 +56,15 @@ _SHAPES = {
             (r"\b(in (chronological |what |the right )?order(?! to\b| for\b| that\b)|chronolog\w*|(a|the) timeline of|"
             r"sequence of events|what (has |had )?happened (between|in|during|since|after|before|at|on)|order of events|"
             r"over time|step by step|(trace|walk me through|history of)\b|"
-            r"how (did|has|have|do|does) .+ (develop|unfold|evolve|progress|change)(ed)?)\b"),
+            r"how (did|has|have|do|does) .+ (develop(ed)?|unfold(ed)?|evolved?|progress(ed)?|changed?))\b"),
         ),
         (
             "list",
             (rf"^(list|name|enumerate|summari[sz]e|outline|give me)\b|\b(what|which) (\w+ ){{0,3}}({_PLURALS})\b|"
             r"\bwhat (did|does|has|have) .+ (say|said|tell|told)\b.* (about|on)\b|"
-            rf"\bwhat else\b|\ball (the )?(\w+ )?({_PLURALS})\b|\band \w+( \w+)? each\b|"
+            rf"\bwhat else\b|\b(all|every) (the )?(\w+ )?({_PLURALS}|{_SINGULARS})\b|\band \w+( \w+)? each\b|"
+            rf"\bwho (are|were) (the )?(\w+ ){{0,2}}({_PLURALS})\b|\bboth (sides|parties|countries|leaders|ministers) (say|said|tell|told|describe|described|report|reported)\b|"
+            rf"^(describe|mention) (the |all |every )?(\w+ ){{0,2}}({_PLURALS})\b|"
             r"\bwhat (would|will|does|did|could|might) .+ include\b|\bhow (do|does|did) .+ (contrast|compare)\b"),
         ),
     ],
@@ -76,7 +79,7 @@ _SHAPES = {
             "list",
             (r"(?<!da )\b(liet ke|ke ten|ke ra|ke lai|hay ke|tom tat|neu cac|neu nhung)\b|"
             rf"\b(nhung|cac) {_NOUNS} (va {_NOUNS} )?(nao|gi)\b|"
-            r"\bnoi (nhung )?gi ve\b|\b(nhung|cac) (dieu|gi)( gi| nao)?\b|"
+            r"\bnoi (nhung )?gi ve\b|\b(nhung|cac) (dieu|gi)( gi| nao)?\b|\bnhung ai\b|"
             r"\b(gi|nao|ra sao|the nao)\b.* va .*\b(gi|nao|ra sao|the nao)\b"),
         ),
     ],

@@ -346,3 +346,16 @@ def test_a_composed_answer_about_an_act_no_cited_line_states_becomes_a_partial_a
     kept.ablate = {"act-not-stated"}
     b = kept.ask("Ai đề xuất tổ chức hội nghị ở Budapest?")
     assert b.reason != "partial" and "đồng ý tổ chức" in b.answer  # the composed answer, had the rule not applied
+
+
+def test_a_composed_answer_opening_with_nguoi_gets_the_questions_ong_back(hash_index):
+    def reply(messages):
+        import re
+
+        for n, text in re.findall(r"\[(\d+)\] \(article: [^)]*\)\n<<<(.*?)>>>", messages[-1]["content"]):
+            if "11/4" in text:
+                return f"Người Tillerson đặt chân tới Moscow vào ngày 11/4 [{n}]."  # as the model wrote it (blind b008)
+        return "NOT FOUND"
+
+    a = make_pipeline(hash_index, reply, answer_step="compose").ask("Ông Tillerson đặt chân tới Moscow vào ngày nào?")
+    assert a.answer.startswith("Ông Tillerson đặt chân tới Moscow") and a.citations, a.answer

@@ -72,3 +72,18 @@ def test_the_verification_page_lists_every_rule_in_order():
     page = (Path(__file__).parent.parent / "docs" / "verification.md").read_text(encoding="utf-8")
     at = [page.find(f"| `{name}` |") for name in RULES]
     assert -1 not in at and at == sorted(at)
+
+
+@pytest.mark.parametrize(
+    "answer, question, want",
+    [
+        ("Người Tillerson đặt chân tới Moscow vào ngày 11/4 [1].", "Ông Tillerson đặt chân tới Moscow vào ngày nào?", "Ông Tillerson đặt chân tới Moscow vào ngày 11/4 [1]."),
+        ("Người ấy đến Moscow vào ngày 11/4 [1].", "Ông ấy đến Moscow vào ngày nào?", "Ông ấy đến Moscow vào ngày 11/4 [1]."),
+        ("Người phát ngôn Điện Kremlin Dmitry Peskov nói ... [1].", "Ông Peskov nói gì?", "Người phát ngôn Điện Kremlin Dmitry Peskov nói ... [1]."),  # a role: kept
+        ("Người Lavrov nói ... [1].", "Ngoại trưởng Lavrov nói gì?", "Người Lavrov nói ... [1]."),  # no Ông/Bà to put back
+    ],
+)
+def test_the_questions_honorific_replaces_an_opening_nguoi_before_the_same_name(answer, question, want):
+    from rag.verify.cite import restore_honorific
+
+    assert restore_honorific(answer, question) == want

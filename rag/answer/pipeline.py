@@ -560,6 +560,8 @@ class Pipeline:
             # "Ai đề xuất ...?" answered from lines that never say who proposed: what they do say
             return self._partial(answer, cited[0], vi, finish, index)
         answer.answer, answer.citations = checked.text, [self._full_quote(c, index) for c in checked.citations]
+        if vi:
+            answer.answer = cite.restore_honorific(answer.answer, question)
         if via_vi and is_vietnamese(checked.text):  # the model may have answered in English anyway
             t1 = time.perf_counter()
             answer.answer = self._translated(checked.text, on_token, cancel)

@@ -452,6 +452,19 @@ def repair_copy(sentence: str, line: str, names: frozenset[str]) -> tuple[str, l
     return sentence, restored
 
 
+def restore_honorific(answer: str, question: str) -> str:
+    """"Người Tillerson đặt chân tới Moscow ..." for "Ông Tillerson đặt chân tới Moscow vào ngày
+    nào?": the question's "Ông"/"Bà" put back. The 1.5B model opens a third of its Vietnamese
+    answers with "Người" (first token "Ng" p 0.40 against "Ô" 0.03 on that question), which before
+    a name reads "the person Tillerson". Only when the word after "Người" is the word after the
+    question's own "Ông"/"Bà" ("Người ấy" for "Ông ấy" too); anything else is left as written."""
+    said = re.match(r"Người (\w+)", answer)
+    asked = re.match(r"(Ông|Bà) (\w+)", question.strip())
+    if said and asked and fold(said.group(1)) == fold(asked.group(2)):
+        return asked.group(1) + answer[len("Người") :]
+    return answer
+
+
 _ASKED_UNIT = re.compile(r"\bbao nhiêu (\w+)", re.IGNORECASE)
 
 

@@ -44,7 +44,7 @@ _SINGULARS = "date|time|occasion|call|meeting|statement|step|reason|point|person
 # Not a list however it is worded: "Name a luxury division", "in order to", "Kể tên một ...".
 _ONE_ITEM = {
     False: re.compile(r"^(list|name) (a|an|one)\b"),
-    True: re.compile(r"\b(ke ten|neu|liet ke) (mot|1)\b"),
+    True: re.compile(r"\b(ke ten|neu|liet ke) (mot|1)\b(?! so\b)"),  # not "một số": some
 }
 # "những/các <noun> nào/gì" asks for several things; the noun is one to three syllables that are not
 # a verb or copula of the question ("các bác sĩ nhận xét như thế nào", "tên của các đối tác là gì").
@@ -77,7 +77,7 @@ _SHAPES = {
         ),
         (
             "list",
-            (r"(?<!da )\b(liet ke|ke ten|ke ra|ke lai|hay ke|tom tat|neu cac|neu nhung)\b|"
+            (r"(?<!da )\b(liet ke|ke ten|ke ra|ke lai|hay ke|tom tat|neu cac|neu nhung|neu mot so)\b|"
             rf"\b(nhung|cac) {_NOUNS} (va {_NOUNS} )?(nao|gi)\b|"
             r"\bnoi (nhung )?gi ve\b|\b(nhung|cac) (dieu|gi)( gi| nao)?\b|\bnhung ai\b|"
             r"\b(gi|nao|ra sao|the nao)\b.* va .*\b(gi|nao|ra sao|the nao)\b"),

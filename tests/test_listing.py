@@ -100,6 +100,7 @@ def test_timeline_order_puts_resolved_dates_first_then_each_article_in_its_own_o
         ("What compounds can be masked in order for a virus to evade detection?", "one"),
         ("Name a luxury division of Toyota.", "one"),
         ("Kể tên một nhánh cao cấp của Toyota.", "one"),
+        ("Nêu một số lý do khiến Điện Kremlin đánh giá cao ông Trump.", "list"),  # "một số": some
         ("Tên của các đối tác mới của Tesla là gì?", "one"),
         ("Các bác sĩ nhận xét như thế nào?", "one"),
         ("Bệnh dịch xuất hiện ở các nước Hồi giáo vào những năm nào?", "one"),

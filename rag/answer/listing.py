@@ -42,6 +42,7 @@ Nothing an item says comes from anywhere but its line: the model only answers ye
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -141,6 +142,7 @@ _SAID_OF = {
 }
 
 
+@functools.cache
 def _places() -> frozenset[str]:
     from rag.gazetteer import NAMES
 

@@ -675,7 +675,7 @@ class Pipeline:
         hits, pool = self._list_pool(question, kinds, who, plans, history, index)
         period = asked_period(question, vi)
         if period is not None:  # "in 2025", "since the call of 12 February": what falls outside is not listed
-            pool = [h for h in pool if period.admits(*self._line(h, 0, index)[1:], self._article_day(h.file, index))]
+            pool = [h for h in pool if period.admits(self._line(h, 0, index)[1], self._article_day(h.file, index))]
         check = listing.check_for(kinds, plans)
         items: list[listing.Item] = []
         dates: dict[int, object] = {}  # chunk id -> the date its line gives (read once)

@@ -199,6 +199,20 @@ class Period:
             return (self.start is None or last >= self.start) and (self.end is None or first <= self.end)
         return not (self.start is not None and article is not None and article < self.start)
 
+    def words(self, vietnamese: bool) -> str:
+        """The period as an answer's lead says it: "since 12 February 2025", "in November 2025", "năm 2025"."""
+        day = lambda d: EventDate("", d, "day").vietnamese() if vietnamese else EventDate("", d, "day").english()
+        s, e = self.start, self.end
+        if s and e and s.year == e.year and (s.month, s.day, e.month, e.day) == (1, 1, 12, 31):
+            return f"năm {s.year}" if vietnamese else f"in {s.year}"
+        if s and e and s.day == 1 and e == _last_day(EventDate("", s, "month")):
+            return EventDate("", s, "month").vietnamese() if vietnamese else f"in {EventDate('', s, 'month').english()}"
+        if s and e:
+            return f"từ {day(s)} đến {day(e)}" if vietnamese else f"from {day(s)} to {day(e)}"
+        if s:
+            return f"từ {day(s)}" if vietnamese else f"since {day(s)}"
+        return f"đến {day(e)}" if vietnamese else f"until {day(e)}"
+
 
 def _last_day(when: EventDate) -> date:
     d = when.day

@@ -362,6 +362,20 @@ def test_the_period_a_list_question_asks_about(question, vietnamese, start, end)
 
 
 @pytest.mark.parametrize(
+    "period, vietnamese, words",
+    [
+        (Period(date(2025, 1, 1), date(2025, 12, 31)), False, "in 2025"),
+        (Period(date(2025, 11, 1), date(2025, 11, 30)), False, "in November 2025"),
+        (Period(date(2025, 2, 12), None), False, "since 12 February 2025"),
+        (Period(None, date(2025, 2, 28)), True, "đến 28/2/2025"),
+        (Period(date(2025, 1, 19), date(2025, 1, 21)), True, "từ 19/1/2025 đến 21/1/2025"),
+    ],
+)
+def test_a_period_as_the_answers_lead_says_it(period, vietnamese, words):
+    assert period.words(vietnamese) == words
+
+
+@pytest.mark.parametrize(
     "question, vietnamese",
     [
         ("What did Ushakov tell reporters on 21 January 2025?", False),  # one day: its lines may date what he answered
@@ -394,6 +408,8 @@ def test_a_list_of_a_period_leaves_out_what_its_lines_date_outside_it(hash_index
     every, until = p.ask(ask), p.ask(ask + " trước ngày 15/10/2025")
     assert late(every)  # the calls of 20 October
     assert until.items and not late(until)
+    assert until.answer.startswith("Các bài báo cho biết (đến 15/10/2025), theo thứ tự thời gian:")  # the reader is told
+    assert every.answer.startswith("Các bài báo cho biết, theo thứ tự thời gian:")
 
 
 def test_list_questions_are_told_from_single_fact_ones_as_users_word_them():

@@ -275,9 +275,13 @@ def shown_date(d: EventDate | None, vietnamese: bool) -> str:
     return d.vietnamese() if vietnamese else d.english()
 
 
-def render(items: list[Item], shape: str, vietnamese: bool) -> str:
-    """The answer text: a lead line, then one numbered item a line, each ending in its [n] markers."""
-    out = [LEAD[(shape, vietnamese)]]
+def render(items: list[Item], shape: str, vietnamese: bool, period: str = "") -> str:
+    """The answer text: a lead line (saying the period asked for, whose outside was left out), then
+    one numbered item a line, each ending in its [n] markers."""
+    lead = LEAD[(shape, vietnamese)]
+    if period:
+        lead = lead.replace("cho biết", f"cho biết ({period})") if vietnamese else lead.replace("report", f"report {period}")
+    out = [lead]
     for i, item in enumerate(items, 1):
         marks = " ".join(f"[{c.number}]" for c in item.citations)
         out.append(f"{i}. {dated(item, shape, vietnamese)}«{item.text}» {marks}")

@@ -730,7 +730,7 @@ class Pipeline:
                 item.citations.append(self._full_quote(cite.Citation(ev.file, ev.start_line, ev.end_line, ev.text, number), index))
         answer.items, answer.shape = items, asked.shape
         answer.citations = [c for item in items for c in item.citations]
-        answer.answer = listing.render(items, asked.shape, vi)
+        answer.answer = listing.render(items, asked.shape, vi, period.words(vi) if period else "")
         return finish()
 
     def _list_pool(self, question: str, kinds: list[str], who: str, plans: bool, history, index: LoadedIndex) -> tuple[list[Hit], list[Hit]]:

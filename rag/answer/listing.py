@@ -234,11 +234,11 @@ def is_caption(line: str, title: str) -> bool:
     return bool(_CAPTION.search(text) or source) or (bool(title) and fold(text) == fold(" ".join(title.split())))
 
 
-LEAD = {
-    ("timeline", True): "Các bài báo cho biết, theo thứ tự thời gian:",
-    ("timeline", False): "What the articles report, in date order:",
-    ("list", True): "Các bài báo cho biết:",
-    ("list", False): "What the articles report:",
+LEAD = {  # {period}: the period the question keeps to (dates.Period.words), or nothing
+    ("timeline", True): "Các bài báo cho biết{period}, theo thứ tự thời gian:",
+    ("timeline", False): "What the articles report{period}, in date order:",
+    ("list", True): "Các bài báo cho biết{period}:",
+    ("list", False): "What the articles report{period}:",
 }
 UNDATED = {True: "không ghi ngày", False: "no date given"}
 
@@ -278,10 +278,8 @@ def shown_date(d: EventDate | None, vietnamese: bool) -> str:
 def render(items: list[Item], shape: str, vietnamese: bool, period: str = "") -> str:
     """The answer text: a lead line (saying the period asked for, whose outside was left out), then
     one numbered item a line, each ending in its [n] markers."""
-    lead = LEAD[(shape, vietnamese)]
-    if period:
-        lead = lead.replace("cho biết", f"cho biết ({period})") if vietnamese else lead.replace("report", f"report {period}")
-    out = [lead]
+    said = (f" ({period})" if vietnamese else f" {period}") if period else ""
+    out = [LEAD[(shape, vietnamese)].format(period=said)]
     for i, item in enumerate(items, 1):
         marks = " ".join(f"[{c.number}]" for c in item.citations)
         out.append(f"{i}. {dated(item, shape, vietnamese)}«{item.text}» {marks}")

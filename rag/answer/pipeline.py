@@ -675,7 +675,7 @@ class Pipeline:
         hits, pool = self._list_pool(question, kinds, who, plans, history, index)
         period = asked_period(question, vi)
         if period is not None:  # "in 2025", "since the call of 12 February": what falls outside is not listed
-            pool = [h for h in pool if period.admits(self._line(h, 0, index)[1], self._article_day(h.file, index))]
+            pool = [h for h in pool if period.admits(self._date_of(h, index), self._article_day(h.file, index))]
         check = listing.check_for(kinds, plans)
         items: list[listing.Item] = []
         dates: dict[int, object] = {}  # chunk id -> the date its line gives (read once)
@@ -782,12 +782,18 @@ class Pipeline:
     def _line(h: Hit, rank: int, index: LoadedIndex):
         """A list candidate as evidence, with the date its line gives (rag/dates.py)."""
         from rag.answer.prompt import _sanitize
-        from rag.dates import article_day, event_date
 
         doc = index.docs.get(h.file)
         text = " ".join(_sanitize(h.text).split())
         ev = Evidence(1, h.file, h.start_line, h.end_line, text, doc.title if doc else "", doc.date if doc else "", h.chunk_id, rank)
-        return ev, event_date(h.text, article_day(doc.date if doc else ""))
+        return ev, Pipeline._date_of(h, index)
+
+    @staticmethod
+    def _date_of(h: Hit, index: LoadedIndex):
+        """The date a candidate line gives, read against its article's date line (rag/dates.py)."""
+        from rag.dates import event_date
+
+        return event_date(h.text, Pipeline._article_day(h.file, index))
 
     @staticmethod
     def _article_day(file: str, index: LoadedIndex):

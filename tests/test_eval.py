@@ -450,3 +450,16 @@ def test_ablation_modes_leave_one_rule_out_and_replay_the_models_words(hash_inde
 def test_an_unknown_rule_to_ablate_is_a_usage_error(group):
     result = CliRunner().invoke(group, ["eval", "--embedder", "hash", "--ablate", "no-such-rule"])
     assert result.exit_code == 2 and "unsupported" in result.output and "Traceback" not in result.output
+
+
+def test_in_english_counts_only_english_gold_in_the_answers_own_words():
+    """What an English reader gets: a copied phrase left in Vietnamese, or a gold answer found only
+    in the quoted line, is not an English answer."""
+    from rag.evals.evaluate import GoldItem, in_english
+
+    item = GoldItem("x", "How long did the talks last?", ("five hours", "5 hours", "năm giờ đồng hồ"), (), "date-number", "en")
+    assert in_english("5 hours [1] («Cuộc hội đàm kéo dài năm giờ đồng hồ.»)", item) == 1.0
+    assert in_english("Năm giờ đồng hồ [1] («Cuộc hội đàm kéo dài năm giờ đồng hồ.»)", item) == 0.0
+    assert in_english("The articles do not say [1] («… lasted 5 hours …»)", item) == 0.0
+    vietnamese = GoldItem("y", "Cuộc hội đàm kéo dài bao lâu?", ("năm giờ", "five hours"), (), "date-number", "vi")
+    assert in_english("năm giờ [1]", vietnamese) is None

@@ -359,3 +359,15 @@ def test_a_composed_answer_opening_with_nguoi_gets_the_questions_ong_back(hash_i
 
     a = make_pipeline(hash_index, reply, answer_step="compose").ask("Ông Tillerson đặt chân tới Moscow vào ngày nào?")
     assert a.answer.startswith("Ông Tillerson đặt chân tới Moscow") and a.citations, a.answer
+
+
+def test_a_translation_that_carries_the_question_in_is_not_an_answer():
+    """The translation prompt shows the question as a hint; measured on the development sets, one
+    translation came back as the copy plus the question's own words."""
+    from rag.answer.reader import asks_back, phrase_prompt
+
+    assert asks_back("Moscow still ready to host the second summit in Budapest, but on what condition")
+    assert asks_back("Which country?")
+    assert not asks_back("within the next two weeks")
+    assert not asks_back("the Kremlin spokesman, Dmitry Peskov")
+    assert phrase_prompt("How long did the talks last?", "năm giờ đồng hồ").endswith("\nVietnamese: năm giờ đồng hồ")

@@ -17,6 +17,7 @@ import numpy as np
 
 from rag.answer import listing
 from rag.answer.prompt import EVIDENCE_CHARS, MAX_LINE_CHARS, SYSTEM, Evidence, build_messages, trim
+from rag.answer.reader import PHRASE_TRANSLATE
 from rag.answer.retrieve import RRF_K, Hit, Retrieval, search, unnamed
 from rag.config import Settings
 from rag.errors import ConfigError, RagError
@@ -856,7 +857,7 @@ class Pipeline:
         only if it adds no number, names no listed country or month its source does not and means
         the same. Shown with `source`, the
         sentence that holds the phrase ("": the phrase itself)."""
-        from rag.answer.reader import PHRASE_TRANSLATE, english_dates, months_kept
+        from rag.answer.reader import asks_back, english_dates, months_kept, phrase_prompt
         from rag.gazetteer import english_names, names_kept
         from rag.text import counted_digits
 
@@ -865,13 +866,14 @@ class Pipeline:
             carried = counted_digits(carried)
         english = carried if not is_vietnamese(carried) else ""
         if not english:
-            ask = [{"role": "system", "content": PHRASE_TRANSLATE}, {"role": "user", "content": f"Question: {asked.text}\nVietnamese answer: {carried}"}]
+            ask = [{"role": "system", "content": PHRASE_TRANSLATE}, {"role": "user", "content": phrase_prompt(asked.text, carried)}]
             translated, cancelled = self.generate(ask, None, cancel, max_tokens=self._translation_bound(carried))
-            translated = " ".join(translated.split()).strip(" .")
+            translated = re.sub(r"^English:\s*", "", " ".join(translated.split())).strip(" .")
             bar = MIN_TRANSLATION.get(self.embedder.name)
             # An English rendering longer than the Vietnamese (syllables) has added something.
             short = len(translated.split()) <= max(3, int(1.2 * len(carried.split())))
             kept = cite.numbers_supported(translated, carried) and names_kept(phrase, translated) and months_kept(carried, translated)
+            kept = kept and not asks_back(translated)
             if translated and short and not cancelled and bar is not None and not is_vietnamese(translated) and kept:
                 a, b = self.embedder.embed_queries([translated, carried])
                 english = translated if float(a @ b) >= bar else ""
@@ -896,8 +898,8 @@ class Pipeline:
         parts: list[str] = []
         cancelled = False
         with self._lock:
-            if messages and messages[0].get("content") == SYSTEM:
-                self._warm(SYSTEM)
+            if messages and messages[0].get("content") in (SYSTEM, PHRASE_TRANSLATE):
+                self._warm(messages[0]["content"])  # its state saved once, restored in ~0.2 s
             stream = self.generator.stream(messages, max_tokens or self.settings.max_tokens, ban=ban)
             try:
                 for tok in stream:

@@ -45,11 +45,32 @@ READER_SYSTEM = (
     "Line: 0"
 )
 
+# The phrase, not a sentence about it: told only "as short as the Vietnamese one" with the question
+# in view, the model answered the question in a sentence of its own ("The Russian foreign ministry
+# described the discussion as ...", "President Obama" for "Ngoại trưởng Rubio") and the check sent
+# the Vietnamese back. The examples are generic phrases, none from the articles or a gold set.
 PHRASE_TRANSLATE = (
-    "You translate a short Vietnamese answer into English. The user gives the question it answers and "
-    "the Vietnamese answer. Reply with the English answer only, as short as the Vietnamese one. Keep every "
-    "name and number exactly as written."
+    "You translate a short Vietnamese phrase into English. Reply with the English phrase only, as short as the "
+    "Vietnamese one, not a sentence. Keep every name and number exactly as written.\n"
+    "Examples:\nVietnamese: Bộ trưởng Y tế\nEnglish: the health minister\n"
+    "Vietnamese: hơn ba tháng\nEnglish: more than three months\n"
+    "Vietnamese: không công bố lý do\nEnglish: did not give a reason\n"
+    "Vietnamese: các nhà khoa học Nhật Bản\nEnglish: Japanese scientists"
 )
+
+
+def phrase_prompt(question: str, phrase: str) -> str:
+    """The user message asking for `phrase` in English, the question it answers as a hint."""
+    return f"(It answers: {question})\nVietnamese: {phrase}"
+
+
+_ASKS = re.compile(r"\b(what|which|who|whom|whose|when|where|why|how)\b|\?", re.IGNORECASE)
+
+
+def asks_back(english: str) -> bool:
+    """A translation holding a question word has carried the hint's question in ("Moscow still
+    ready to host the second summit in Budapest, but on what condition"): an answer phrase never does."""
+    return bool(_ASKS.search(english))
 
 
 _DATE = re.compile(

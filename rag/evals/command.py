@@ -284,13 +284,14 @@ def _table(header: list[str], rows: list[list[str]], markdown: bool) -> str:
 
 # (header, metric key) columns of the three tables; None values print as "-".
 RETRIEVAL_COLS = (("R@1", "recall@1"), ("R@5", "recall@5"), ("R@10", "recall@10"), ("MRR", "mrr"))
-ANSWER_COLS = (("EM", "em"), ("F1", "f1"), ("contains", "contains"), ("short", "contains_short"), ("ev.hit", "evidence_hit"), ("cit.valid", "valid"),
+ANSWER_COLS = (("EM", "em"), ("F1", "f1"), ("contains", "contains"), ("short", "contains_short"), ("in.en", "in_english"), ("ev.hit", "evidence_hit"), ("cit.valid", "valid"),
                ("cit.P", "cit_precision"), ("cit.R", "cit_recall"), ("refuse(unans)", "correct_refusal"),
                ("false.refuse", "false_refusal"))  # fmt: skip
 KIND_COLS = (("F1", "f1"), ("contains", "contains"), ("short", "contains_short"), ("ev.hit", "evidence_hit"), ("cit.R", "cit_recall"))
 LEGEND = (
     "Columns: R@k/MRR = a gold line among the ranked sources; contains = a whole gold answer appears in the answer "
-    "(refusals score 0); short = the same, with the lines the answer quotes («…») left out; ev.hit = a gold line was among the evidence shown to the model; cit.valid = every cited line "
+    "(refusals score 0); short = the same, with the lines the answer quotes («…») left out; in.en = English questions only: "
+    "an English gold answer in the answer's own words (quotes left out), what an English reader gets; ev.hit = a gold line was among the evidence shown to the model; cit.valid = every cited line "
     "exists and was shown; cit.P = citations on gold lines; cit.R = a gold span cited (multi-article: share of spans); "
     "refuse(unans) = unanswerable questions declined (refused, or a partial answer saying no article answers them); false.refuse = refusals on answerable ones."
 )
@@ -302,7 +303,7 @@ def _dataset_tables(ds: dict, markdown: bool) -> list[str]:
     rows = [[mode, str(over["answerable"]), *(_fmt(m[k]) for _, k in RETRIEVAL_COLS), _fmt(m["ms_p50"], 1)]
             for mode, m in over["retrieval"].items()]  # fmt: skip
     out = [_table(["retrieval", "n", *(h for h, _ in RETRIEVAL_COLS), "ms p50"], rows, markdown), ""]
-    rows = [[mode, str(over["n"]), *(_fmt(m[k]) for _, k in ANSWER_COLS),
+    rows = [[mode, str(over["n"]), *(_fmt(m.get(k)) for _, k in ANSWER_COLS),
              f"{_ms(m['first_token_p50'])}/{_ms(m['first_token_p95'])}", f"{_ms(m['total_p50'])}/{_ms(m['total_p95'])}",
              _fmt(m["tokens_per_s"], 1)]
             for mode, m in over["answers"].items()]  # fmt: skip

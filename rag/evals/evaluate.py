@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rag.errors import ConfigError
-from rag.text import normalize_answer
+from rag.text import is_vietnamese, normalize_answer
 
 KINDS = ("factual", "date-number", "who-where", "multi-article", "follow-up", "unanswerable")
 RETRIEVAL_MODES = ("keyword", "dense", "hybrid")
@@ -302,6 +302,17 @@ def run(
     return records
 
 
+def in_english(text: str, item: GoldItem) -> float | None:
+    """For an English question, whether the answer's own words (its quotes left out) hold one of
+    the gold answers written in English: what an English reader gets. `contains_short` also counts a
+    Vietnamese gold answer, and a copied phrase the translation step left in Vietnamese holds one
+    (about a fifth of English answers until 0.3.6). None for other questions."""
+    english = [a for a in item.answers if not is_vietnamese(a)]
+    if item.lang != "en" or not english:
+        return None
+    return contains_answer(QUOTED.sub(" ", text), english)
+
+
 def score_answer(item: GoldItem, ans, line_counts: dict[str, int], count_tokens=None) -> dict:
     """Scores for one Answer against its gold item."""
     cited = [(c.file, c.line_start, c.line_end) for c in ans.citations]
@@ -325,6 +336,7 @@ def score_answer(item: GoldItem, ans, line_counts: dict[str, int], count_tokens=
             f1=token_f1(text, item.answers),
             contains=contains_answer(text, item.answers),
             contains_short=contains_answer(QUOTED.sub(" ", text), item.answers),
+            in_english=in_english(text, item),
             cit_precision=precision,
             cit_recall=recall,
         )
@@ -379,7 +391,7 @@ def summarize_group(records: Sequence[dict]) -> dict:
         bad = [r["answers"][mode] for r in unanswerable]
         every = [r["answers"][mode] for r in records]
         timing = {k: [a["timings_ms"].get(k, 0.0) for a in every] for k in ("retrieve", "first_token", "total")}
-        summary = {key: _mean(g.get(key) for g in got) for key in ("em", "f1", "contains", "contains_short", "cit_precision", "cit_recall")}
+        summary = {key: _mean(g.get(key) for g in got) for key in ("em", "f1", "contains", "contains_short", "in_english", "cit_precision", "cit_recall")}
         summary.update(
             valid=_mean(None if a["valid"] is None else float(a["valid"]) for a in every),
             evidence_hit=_mean(float(g["evidence_hit"]) for g in got),
@@ -421,6 +433,7 @@ CHECKED = (
     "f1",
     "contains",
     "contains_short",
+    "in_english",
     "cit_precision",
     "cit_recall",
     "valid",

@@ -854,8 +854,8 @@ class Pipeline:
         """An English answer for a phrase copied from a Vietnamese line: dates and the names of
         countries and institutions rewritten by our code (english_dates, rag/gazetteer.py), other
         names and numbers kept; the model translates what is left, and its translation is kept
-        only if it adds no number, names no listed country or month its source does not and means
-        the same. Shown with `source`, the
+        only if it adds no number, names no listed country or month its source does not, asks
+        nothing back and means the same. Shown with `source`, the
         sentence that holds the phrase ("": the phrase itself)."""
         from rag.answer.reader import asks_back, english_dates, months_kept, phrase_prompt
         from rag.gazetteer import english_names, names_kept
@@ -873,7 +873,7 @@ class Pipeline:
             # An English rendering longer than the Vietnamese (syllables) has added something.
             short = len(translated.split()) <= max(3, int(1.2 * len(carried.split())))
             kept = cite.numbers_supported(translated, carried) and names_kept(phrase, translated) and months_kept(carried, translated)
-            kept = kept and not asks_back(translated)
+            kept = kept and not asks_back(translated)  # the hint's question carried back
             if translated and short and not cancelled and bar is not None and not is_vietnamese(translated) and kept:
                 a, b = self.embedder.embed_queries([translated, carried])
                 english = translated if float(a @ b) >= bar else ""

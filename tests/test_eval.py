@@ -270,6 +270,28 @@ def test_limit_samples_the_same_questions_for_both_xquad_directions(tiny_xquad, 
     assert again.gold == a.gold
 
 
+def test_near_miss_empties_the_answer_lines_and_keeps_the_numbering(tiny_xquad, tmp_path):
+    plain = datasets.prepare("xquad-en-vi", tmp_path / "c", root=tiny_xquad)
+    near = datasets.prepare("xquad-en-vi-nearmiss", tmp_path / "c", root=tiny_xquad)
+    assert near.key == "xquad-all-0-nearmiss" and near.corpus != plain.corpus
+    lines = (near.corpus / "000_00.txt").read_text(encoding="utf-8").splitlines()
+    assert lines == ["", "Đây là dòng mới."]  # both answers were on line 1; line 2 keeps its number
+    assert (plain.corpus / "000_00.txt").read_text(encoding="utf-8").splitlines()[1] == "Đây là dòng mới."
+    assert sorted(g["id"] for g in near.gold) == ["q1", "q2"] and near.skipped == 0
+    for row in near.gold:
+        item = evaluate.gold_item(row)
+        assert not item.answerable and item.kind == "unanswerable" and item.lang == "en"
+
+
+def test_near_miss_leaves_out_a_question_whose_answer_is_written_elsewhere(tiny_xquad, tmp_path):
+    path = tiny_xquad / "xquad" / "xquad.vi.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["data"][1]["paragraphs"][0]["context"] = "Denver Broncos cũng có mặt ở Hà Nội."
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    near = datasets.prepare("xquad-vi-vi-nearmiss", tmp_path / "c", root=tiny_xquad)
+    assert [g["id"] for g in near.gold] == ["q1"] and near.skipped == 1
+
+
 def test_missing_data_names_the_variable(tmp_path):
     from rag.errors import ConfigError
 

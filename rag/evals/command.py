@@ -11,13 +11,18 @@ from rag.cli.options import option, settings_options
 from rag.evals.paths import cache_root, repo_root
 from rag.kinds import EMBEDDERS
 
-DATASETS = ("seeds", "xquad-en-vi", "xquad-vi-vi", "vinewsqa", "mlqa", "adversarial")
+DATASETS = (
+    "seeds", "xquad-en-vi", "xquad-vi-vi", "vinewsqa", "mlqa",
+    "xquad-en-vi-nearmiss", "xquad-vi-vi-nearmiss", "vinewsqa-nearmiss", "mlqa-nearmiss", "adversarial",
+)
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
 @click.command("eval", context_settings=CONTEXT)
 @click.option(
-    "--dataset", "datasets", multiple=True, type=click.Choice(DATASETS), help="Gold set to run (repeatable; default: seeds)."
+    "--dataset", "datasets", multiple=True, type=click.Choice(DATASETS), help="Gold set to run (repeatable; default: seeds). "
+    "NAME-nearmiss: the same sampled questions with the lines holding their answers emptied from the corpus "
+    "(every question an unanswerable near-miss: correct refusals on public data).",
 )
 @click.option("--gold", type=click.Path(dir_okay=False), help="A gold JSONL file over the seeds (or --corpus) articles.")
 @click.option("--lists", "lists_gold", type=click.Path(dir_okay=False, exists=True), help="A gold JSONL of list and timeline questions (eval/gold/lists-dev.jsonl): item precision (and distinct: an event listed twice counts once), recall, date order, by question.")
@@ -48,6 +53,7 @@ def eval_command(ctx, datasets, gold, lists_gold, limit, seed, compare, no_llm, 
     rag eval                                    (seeds gold set, hybrid retrieval, LLM answers)
     rag eval --compare                          (+ keyword/dense retrieval, extractive and naive-baseline answers)
     rag eval --dataset xquad-en-vi --limit 200 --no-llm --compare
+    rag eval --dataset xquad-en-vi-nearmiss --limit 60 --seed 97 --answers llm,naive
     rag eval --baseline eval/reports/X.json --check
     rag eval --lists eval/gold/lists-dev.jsonl  (list and timeline answers: items, dates, order)
     rag eval --ablate all                       (what each verifier rule is worth, model words replayed)

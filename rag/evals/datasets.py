@@ -23,6 +23,12 @@ from rag.text import nfc
 # in seeds/ (median 147, mean 162 characters), so retrieval works at the granularity it has there.
 LINE_CHARS = 250
 MIN_DISTRACTORS = 20  # contexts with no sampled question, so a small run still has to search
+# "<dataset>-nearmiss": the same sampled questions, with the lines that hold their answers emptied
+# out of the corpus (line numbers kept). Each question then has close lines (the rest of its
+# paragraph, its article's other paragraphs) but no answer: an unanswerable near-miss that no
+# rule of ours was written for. A question whose answer text is still written elsewhere in the
+# corpus is left out.
+NEAR_MISS = "-nearmiss"
 
 # name -> (family, files under the data folder, question language). One family shares one corpus.
 DATASETS: dict[str, tuple[str, tuple[str, ...], str]] = {
@@ -103,9 +109,11 @@ def locate(context: str, answer: str, hint: int) -> tuple[int, int] | None:
     return best, best + len(answer)
 
 
-def file_text(ctx: Context) -> str:
-    body = [ctx.text[s:e] for s, e in ctx.lines]
-    return "\n".join(([ctx.title] if ctx.title else []) + body) + "\n"
+def file_text(ctx: Context, emptied: set[int] | frozenset[int] = frozenset()) -> str:
+    """The context as a file: its title (if any), then one line per body line; lines numbered in
+    `emptied` (1-based, as in span_to_lines) are written empty."""
+    lines = ([ctx.title] if ctx.title else []) + [ctx.text[s:e] for s, e in ctx.lines]
+    return "\n".join("" if n in emptied else text for n, text in enumerate(lines, 1)) + "\n"
 
 
 def span_to_lines(ctx: Context, start: int, end: int) -> tuple[int, int] | None:
@@ -193,9 +201,13 @@ def _gold_lines(ctx: Context, q: dict, indexed: set[int]) -> list[dict]:
 
 
 def prepare(name: str, cache: Path, limit: int | None = None, seed: int = 0, root: Path | None = None) -> Prepared:
-    """Write the corpus for `name` under cache/<key>/corpus (only files that changed) and return its gold set."""
-    family = DATASETS[name][0] if name in DATASETS else name
-    contexts, questions = load(name, root)
+    """Write the corpus for `name` under cache/<key>/corpus (only files that changed) and return its
+    gold set. `<dataset>-nearmiss` (NEAR_MISS): the same questions, their answer lines emptied,
+    every question unanswerable."""
+    base = name.removesuffix(NEAR_MISS)
+    near_miss = base != name
+    family = DATASETS[base][0] if base in DATASETS else base
+    contexts, questions = load(base, root)
     # One generator per family: xquad-en-vi and xquad-vi-vi sample the same question ids.
     rng = random.Random(f"{family}:{seed}")
     order = sorted(range(len(questions)), key=lambda i: questions[i]["id"])
@@ -208,10 +220,19 @@ def prepare(name: str, cache: Path, limit: int | None = None, seed: int = 0, roo
     if limit:
         rest = sorted(rng.sample(rest, min(len(rest), max(MIN_DISTRACTORS, len(needed)))))
     keep = sorted(set(needed) | set(rest))
-    key = f"{family}-{limit or 'all'}-{seed}"
+    key = f"{family}-{limit or 'all'}-{seed}" + (NEAR_MISS if near_miss else "")
     corpus = cache / key / "corpus"
     corpus.mkdir(parents=True, exist_ok=True)
-    wanted: dict[str, str] = {contexts[i].file: file_text(contexts[i]) for i in keep}
+    emptied: dict[str, set[int]] = {}
+    if near_miss:
+        for q in chosen:
+            ctx = contexts[q["ctx"]]
+            for text, hint in q["offsets"]:
+                where = locate(ctx.text, text, hint)
+                lines = span_to_lines(ctx, *where) if where else None
+                if lines:
+                    emptied.setdefault(ctx.file, set()).update(range(lines[0], lines[1] + 1))
+    wanted: dict[str, str] = {contexts[i].file: file_text(contexts[i], emptied.get(contexts[i].file, set())) for i in keep}
     for old in corpus.glob("*.txt"):
         if old.name not in wanted:
             old.unlink()
@@ -223,8 +244,15 @@ def prepare(name: str, cache: Path, limit: int | None = None, seed: int = 0, roo
             path.write_bytes(data)
         indexed[fname] = {c.start_line for c in chunk_document(parse_document(fname, data))}
     gold, skipped = [], 0
+    everything = "\n".join(wanted.values()).casefold()
     for q in chosen:
         ctx = contexts[q["ctx"]]
+        if near_miss:
+            if ctx.file not in emptied or any(a.casefold() in everything for a in q["answers"]):
+                skipped += 1  # its answer could not be placed, or is still written somewhere
+                continue
+            gold.append({"id": q["id"], "question": q["question"], "answers": [], "gold": [], "kind": "unanswerable", "lang": q["lang"]})
+            continue
         spans = _gold_lines(ctx, q, indexed[ctx.file])
         if not spans:
             skipped += 1

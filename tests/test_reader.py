@@ -348,6 +348,33 @@ def test_a_composed_answer_about_an_act_no_cited_line_states_becomes_a_partial_a
     assert b.reason != "partial" and "đồng ý tổ chức" in b.answer  # the composed answer, had the rule not applied
 
 
+def test_a_vietnamese_answer_from_a_line_that_holds_little_of_the_question_becomes_a_partial_answer(hash_index):
+    """Rule question-not-in-line: the model wraps a phrase of the nearest line in the question's own
+    words; the line (001:25, about Szijjarto's Facebook post) holds 2 of the question's 7 content words."""
+    composed = "Ông Peter Szijjarto viết trên Facebook rằng công tác chuẩn bị cho hội nghị thượng đỉnh đang diễn ra khẩn trương [{n}]."
+
+    def reply(messages):
+        import re
+
+        for n, text in re.findall(r"\[(\d+)\] \(article: [^)]*\)\n<<<(.*?)>>>", messages[-1]["content"]):
+            if "Facebook" in text:
+                return composed.format(n=n)
+        return "NOT FOUND"
+
+    question = "Ông Szijjarto thích món phở bò ở quán nào trên Facebook?"
+    p = make_pipeline(hash_index, reply, answer_step="compose")
+    a = p.ask(question)
+    assert a.reason == "partial" and not a.refused, (a.answer, a.reason, a.dropped_by, a.raw)
+    assert a.answer.startswith("Không bài báo nào trả lời câu hỏi «Ông Szijjarto thích món") and a.citations[0].line_start == 25
+    kept = make_pipeline(hash_index, reply, answer_step="compose")
+    kept.ablate = {"question-not-in-line"}
+    b = kept.ask(question)
+    assert b.reason != "partial" and "Facebook" in b.answer  # the composed answer, had the rule not applied
+    line = [ev for ev in a.evidence if ev.start_line == 25]
+    assert not p._question_not_in_line("Ông Szijjarto viết gì trên Facebook về hội nghị thượng đỉnh?", True, line)  # 5 of 7
+    assert not p._question_not_in_line(question, False, line)  # English questions are not judged by it
+
+
 def test_a_composed_answer_opening_with_nguoi_gets_the_questions_ong_back(hash_index):
     def reply(messages):
         import re

@@ -530,6 +530,11 @@ RULES = {
             "a who- or what-question about an act (propose, confirm, invite, nominate, ...) answered from lines that never state it: the small model fills 'Who proposed X?' with whoever is near X",
             "the acts of _EN_VERBS and their Vietnamese forms (asked_acts, states_act); seeds s001/s002, the brief's own example; the answer says what the lines report instead (reason 'partial'); applied to a copy since 0.3.0, to a composed answer since 0.3.5",
         ),
+        Rule(
+            "question-not-in-line",
+            "a Vietnamese answer resting on a line near the question but not about it: the model writes the question's words around a phrase of the nearest line ('Cấy tóc là công nghệ in 3D') when no line answers",
+            "the lines hold < 0.4 of the question's content words (MIN_QUESTION_IN_LINE); set on public near-misses (ViNewsQA and MLQA with the answering line emptied, 60 questions each, seed 97) against the same questions answerable, confirmed on seed 211 and frozen-5 (docs/results.md, Session 24); the answer says what the lines report instead (reason 'partial'); since 0.3.7",
+        ),
         Rule("asks-back", "an answer that asks a question back (the model copying the question, '?' and all)", "no threshold"),
         Rule("restates-question", "a sentence that only restates the question: it asserts nothing", "content words (rag/text.py STOP); a negated reply to a yes-no question is kept"),
         Rule("points-at-evidence", "'... is described in evidence line [1]': says where, not what", "regex _POINTS_AT_EVIDENCE; found on XQuAD (session 14)"),

@@ -325,19 +325,24 @@ def test_a_when_or_how_many_question_copies_from_the_first_line_that_states_a_ti
     assert answer_line("amount", [header, dated]) is header
 
 
-def test_a_composed_answer_about_an_act_no_cited_line_states_becomes_a_partial_answer(hash_index):
-    """Rule act-not-stated on the compose path: "Ai đề xuất ...?" answered, checked and cited, from a
-    line that says only that the two leaders agreed to hold the summit in Budapest."""
-    composed = "Điện Kremlin và Nhà Trắng thông báo hai nhà lãnh đạo đã đồng ý tổ chức một hội nghị thượng đỉnh tại thủ đô Budapest [{n}]."
+def _composing(marker: str, composed: str):
+    """A scripted composer: `composed` citing the shown line that holds `marker` ({n}: its number)."""
 
     def reply(messages):
         import re
 
         for n, text in re.findall(r"\[(\d+)\] \(article: [^)]*\)\n<<<(.*?)>>>", messages[-1]["content"]):
-            if "đồng ý tổ chức" in text:
+            if marker in text:
                 return composed.format(n=n)
         return "NOT FOUND"
 
+    return reply
+
+
+def test_a_composed_answer_about_an_act_no_cited_line_states_becomes_a_partial_answer(hash_index):
+    """Rule act-not-stated on the compose path: "Ai đề xuất ...?" answered, checked and cited, from a
+    line that says only that the two leaders agreed to hold the summit in Budapest."""
+    reply = _composing("đồng ý tổ chức", "Điện Kremlin và Nhà Trắng thông báo hai nhà lãnh đạo đã đồng ý tổ chức một hội nghị thượng đỉnh tại thủ đô Budapest [{n}].")
     p = make_pipeline(hash_index, reply, answer_step="compose")
     a = p.ask("Ai đề xuất tổ chức hội nghị ở Budapest?")
     assert a.reason == "partial" and not a.refused, (a.answer, a.dropped_by, a.raw)
@@ -351,16 +356,7 @@ def test_a_composed_answer_about_an_act_no_cited_line_states_becomes_a_partial_a
 def test_a_vietnamese_answer_from_a_line_that_holds_little_of_the_question_becomes_a_partial_answer(hash_index):
     """Rule question-not-in-line: the model wraps a phrase of the nearest line in the question's own
     words; the line (001:25, about Szijjarto's Facebook post) holds 2 of the question's 7 content words."""
-    composed = "Ông Peter Szijjarto viết trên Facebook rằng công tác chuẩn bị cho hội nghị thượng đỉnh đang diễn ra khẩn trương [{n}]."
-
-    def reply(messages):
-        import re
-
-        for n, text in re.findall(r"\[(\d+)\] \(article: [^)]*\)\n<<<(.*?)>>>", messages[-1]["content"]):
-            if "Facebook" in text:
-                return composed.format(n=n)
-        return "NOT FOUND"
-
+    reply = _composing("Facebook", "Ông Peter Szijjarto viết trên Facebook rằng công tác chuẩn bị cho hội nghị thượng đỉnh đang diễn ra khẩn trương [{n}].")
     question = "Ông Szijjarto thích món phở bò ở quán nào trên Facebook?"
     p = make_pipeline(hash_index, reply, answer_step="compose")
     a = p.ask(question)

@@ -849,8 +849,10 @@ class Pipeline:
         return bool(asked) and max(len(asked & content_terms(ev.text)) / len(asked) for ev in cited) < MIN_QUESTION_IN_LINE
 
     def _partial(self, answer: Answer, chosen: Evidence, vi: bool, finish, index: LoadedIndex) -> Answer:
-        """A who-question about an act ("Who proposed Budapest?") whose best line does not state the
-        act: say that no article names who did it, and what the closest lines do report, cited."""
+        """An answer the lines do not give: a who-question about an act ("Who proposed Budapest?")
+        whose best line does not state the act, or a line that holds little of the question
+        (`question-not-in-line`). Say that no article answers it, and what the closest lines do
+        report, cited."""
         others = [ev for ev in sorted(answer.evidence, key=lambda ev: ev.rank) if ev.number != chosen.number][:1]
         quoted = [chosen, *others]
         answer.citations = [

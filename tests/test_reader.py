@@ -262,29 +262,6 @@ def test_a_copied_amount_of_another_unit_is_no_answer(hash_index):
     assert a.dropped_by == ["other-unit"] and "1.300 km [" not in a.answer
 
 
-def test_an_english_partial_answer_says_in_english_what_the_lines_report(hash_index, monkeypatch):
-    """"Who proposed Budapest?": what the articles report instead, in English beside their words
-    (a translation that fails its checks leaves the line's words alone)."""
-    import rag.answer.pipeline as P
-    from rag.answer.prompt import TRANSLATE
-
-    monkeypatch.setitem(P.MIN_TRANSLATION, "hash-256", -1.0)  # the hash fake has no cross-lingual similarity
-    monkeypatch.setitem(P.MIN_EVIDENCE, "hash-256", 0.0)
-    english = "The Russian foreign minister said Moscow is still ready to host the summit in Budapest."
-
-    def model(messages):
-        if messages[0]["content"] == TRANSLATE:
-            return english if "sẵn sàng" in messages[1]["content"] else "In 1999 it was announced."
-        return _pick("Ngoại trưởng Nga Sergey Lavrov")(messages)
-
-    p = make_pipeline(hash_index, model, answer_step="evidence-first")
-    a = p.ask("Who proposed the summit in Budapest?")
-    assert a.reason == "partial" and a.answer.startswith("No article says who proposed the summit in Budapest. What they report instead: ")
-    assert f"{english} («" in a.answer and "1999" not in a.answer
-    assert all(f"«{P._short(c.quote)}»" in a.answer and f"[{c.number}]" in a.answer for c in a.citations)  # every line's own words, cited
-    assert "translate" in a.timings_ms
-
-
 def test_a_question_about_an_act_no_line_states_gets_a_partial_answer_whatever_it_asks(hash_index):
     p = make_pipeline(hash_index, "Line: 1\nAnswer: công tác chuẩn bị", answer_step="evidence-first")
     a = p.ask("Ông Peter Szijjarto đề xuất điều gì trên Facebook?")  # his line says preparations are under way

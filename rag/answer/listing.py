@@ -248,12 +248,10 @@ class Item:
     date: EventDate | None
     sources: list = field(default_factory=list)  # rag.answer.prompt.Evidence, best first
     citations: list = field(default_factory=list)  # rag.verify.cite.Citation, numbered in the answer
-    english: str = ""  # for an English question, the model's translation of `text` where it passed the checks
 
     def to_dict(self) -> dict:
         return {
             "text": self.text,
-            "english": self.english,
             "date": self.date.iso if self.date else None,
             "date_text": self.date.written if self.date else "",
             "citations": [
@@ -284,8 +282,7 @@ def render(items: list[Item], shape: str, vietnamese: bool, period: str = "") ->
     out = [LEAD[(shape, vietnamese)].format(period=said)]
     for i, item in enumerate(items, 1):
         marks = " ".join(f"[{c.number}]" for c in item.citations)
-        words = f"{item.english} («{item.text}»)" if item.english else f"«{item.text}»"
-        out.append(f"{i}. {dated(item, shape, vietnamese)}{words} {marks}")
+        out.append(f"{i}. {dated(item, shape, vietnamese)}«{item.text}» {marks}")
     return "\n".join(out)
 
 

@@ -739,13 +739,6 @@ class Pipeline:
             for ev in item.sources:
                 number += 1
                 item.citations.append(self._full_quote(cite.Citation(ev.file, ev.start_line, ev.end_line, ev.text, number), index))
-        if not vi and self.settings.translate_answers:  # an English reader gets each item in English, its line's words beside it
-            t1 = time.perf_counter()
-            for item in items:
-                if cancel is not None and cancel.is_set():
-                    break
-                item.english = self._english(item.text, None, cancel)
-            answer.timings_ms["translate"] = (time.perf_counter() - t1) * 1000
         answer.items, answer.shape = items, asked.shape
         answer.citations = [c for item in items for c in item.citations]
         answer.answer = listing.render(items, asked.shape, vi, period.words(vi) if period else "")
@@ -868,10 +861,7 @@ class Pipeline:
         answer.citations = [
             self._full_quote(cite.Citation(ev.file, ev.start_line, ev.end_line, ev.text, i), index) for i, ev in enumerate(quoted, 1)
         ]
-        t1 = time.perf_counter()
-        said = "; ".join(self._reported(_short(c.quote), vi) + f" [{c.number}]" for c in answer.citations)
-        if not vi and self.settings.translate_answers:
-            answer.timings_ms["translate"] = (time.perf_counter() - t1) * 1000
+        said = "; ".join(f"«{_short(c.quote)}» [{c.number}]" for c in answer.citations)
         asked = answer.question.rstrip(" ?？").strip()
         if not re.match(r"(ai|who|whom)\b", fold(asked)):  # "what did X propose": no "No article says what did ..."
             lead = f"Không bài báo nào trả lời câu hỏi «{asked}?»" if vi else f"No article answers «{asked}?»"
@@ -881,12 +871,6 @@ class Pipeline:
         finish()
         answer.reason = Reason.PARTIAL
         return answer
-
-    def _reported(self, quote: str, vi: bool) -> str:
-        """What a line reports, for a partial answer: its words quoted, and for an English question
-        first in English where the translation passes its checks (_english)."""
-        english = self._english(quote, None, None) if not vi and self.settings.translate_answers else ""
-        return f"{english} («{quote}»)" if english else f"«{quote}»"
 
     def _english_phrase(self, phrase: str, number: int, asked: Question, cancel: threading.Event | None, source: str = "") -> str:
         """An English answer for a phrase copied from a Vietnamese line: dates and the names of
@@ -990,9 +974,10 @@ class Pipeline:
         return f"{english} («{plain}»)" if english else text
 
     def _english(self, text: str, on_token: TokenCallback | None, cancel: threading.Event | None) -> str:
-        """The model's English for Vietnamese `text` (an answer with its [n] markers, or a list
-        item's words), or "" when it is not trusted: it must keep the markers, numbers and months,
-        name no other country and mean the same (embedding similarity)."""
+        """The model's English for a verified Vietnamese answer (with its [n] markers), or "" when
+        it is not trusted: it must keep the markers, numbers and months, name no other country, give
+        no one an office or a person's place its source does not, and mean the same (embedding
+        similarity)."""
         from rag.answer.prompt import TRANSLATE
         from rag.answer.reader import english_dates, months_kept
         from rag.gazetteer import english_honorifics, english_names, names_kept, offices_kept

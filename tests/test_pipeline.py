@@ -184,8 +184,7 @@ def test_a_translation_loses_its_comma_before_a_marker(hash_index, cross_lingual
         "The Kremlin and the White House announced a summit in Budapest.",  # marker lost
         "The Kremlin and the White House announced 3 summits in Budapest [1].",  # number invented
         "In November the Kremlin and the White House announced a summit in Budapest [1].",  # month invented
-        "President Trump and the White House announced a summit in Budapest [1].",  # an office, and a person, the line does not name
-        "Vladimir Putin and the White House announced a summit in Budapest [1].",  # a person the line does not name
+        "President Trump and the White House announced a summit in Budapest [1].",  # an office the line does not name
         "",
     ],
 )
@@ -194,12 +193,17 @@ def test_a_translation_that_drifts_leaves_the_verified_vietnamese(hash_index, cr
     assert not a.refused and a.answer.startswith("Điện Kremlin và Nhà Trắng thông báo") and "«" not in a.answer
 
 
-def test_a_translation_may_give_a_person_the_line_names_in_part_in_full(hash_index, cross_lingual_fake):
-    """"ông Trump" came back as "US President Donald Trump": the same person, more of his name."""
-    vi = "Tổng thống Mỹ Donald Trump và Điện Kremlin thông báo tổ chức hội nghị thượng đỉnh tại Budapest [1]."
-    p = make_pipeline(hash_index, lambda m: "US President Donald Trump and the Kremlin announced a summit in Budapest [1].")
-    assert p._english(vi.replace("Tổng thống Mỹ Donald Trump", "Tổng thống Mỹ ... ông Trump"), None, None).startswith("US President Donald")
-    assert p._english(vi.replace("Tổng thống Mỹ Donald Trump", "ông Trump"), None, None) == ""  # "President": an office it does not name
+def test_the_model_is_given_mr_for_ong_before_a_name(hash_index, cross_lingual_fake):
+    """It wrote "President Trump" for "ông Trump"; given "Mr Trump", it keeps it, and a translation
+    that still names an office the line does not is refused."""
+    from rag.answer.prompt import TRANSLATE
+
+    vi = "Ông Trump và Điện Kremlin thông báo tổ chức hội nghị thượng đỉnh tại Budapest [1]."
+    p = make_pipeline(hash_index, lambda m: "Mr Trump and the Kremlin announced a summit in Budapest [1].")
+    assert p._english(vi, None, None).startswith("Mr Trump and the Kremlin")
+    assert next(c[1]["content"] for c in p.generator.calls if c[0]["content"] == TRANSLATE).startswith("Mr Trump và Kremlin")
+    p = make_pipeline(hash_index, lambda m: "President Trump and the Kremlin announced a summit in Budapest [1].")
+    assert p._english(vi, None, None) == ""
 
 
 def test_the_model_translates_with_names_and_dates_already_in_english(hash_index, cross_lingual_fake):

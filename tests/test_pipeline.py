@@ -200,10 +200,10 @@ def test_the_model_is_given_mr_for_ong_before_a_name(hash_index, cross_lingual_f
 
     vi = "Ông Trump và Điện Kremlin thông báo tổ chức hội nghị thượng đỉnh tại Budapest [1]."
     p = make_pipeline(hash_index, lambda m: "Mr Trump and the Kremlin announced a summit in Budapest [1].")
-    assert p._english(vi, None, None).startswith("Mr Trump and the Kremlin")
+    assert p._translated(vi, None, None).startswith("Mr Trump and the Kremlin")
     assert next(c[1]["content"] for c in p.generator.calls if c[0]["content"] == TRANSLATE).startswith("Mr Trump và Kremlin")
     p = make_pipeline(hash_index, lambda m: "President Trump and the Kremlin announced a summit in Budapest [1].")
-    assert p._english(vi, None, None) == ""
+    assert p._translated(vi, None, None) == vi  # the checked Vietnamese alone
 
 
 def test_the_model_translates_with_names_and_dates_already_in_english(hash_index, cross_lingual_fake):

@@ -948,23 +948,16 @@ class Pipeline:
         return min(self.settings.max_tokens, int(TRANSLATION_BOUND * n) + 12)
 
     def _translated(self, text: str, on_token: TokenCallback | None, cancel: threading.Event | None) -> str:
-        """English for a verified Vietnamese answer, followed by the Vietnamese itself; the
-        Vietnamese answer alone when the translation fails its checks (_english)."""
-        if on_token:
-            on_token("\n→ ")
-        english = self._english(text, on_token, cancel)
-        plain = " ".join(cite.MARKER.sub(" ", text).split()).replace(" .", ".")
-        return f"{english} («{plain}»)" if english else text
-
-    def _english(self, text: str, on_token: TokenCallback | None, cancel: threading.Event | None) -> str:
-        """The model's English for a verified Vietnamese answer (with its [n] markers), or "" when
-        it is not trusted: it must keep the markers, numbers and months, name no other country, give
-        no one an office its source does not (gazetteer.offices_kept), and mean the same (embedding
-        similarity)."""
+        """English for a verified Vietnamese answer, followed by the Vietnamese itself. The
+        translation is kept only if it keeps the markers, numbers and months, names no other country,
+        gives no one an office its source does not (gazetteer.offices_kept) and means the same
+        (embedding similarity); otherwise the verified Vietnamese answer stands alone."""
         from rag.answer.prompt import TRANSLATE
         from rag.answer.reader import english_dates, months_kept
         from rag.gazetteer import english_honorifics, english_names, names_kept, offices_kept
 
+        if on_token:
+            on_token("\n→ ")
         # Dates and the names of countries and institutions are written in English by our code
         # first, so the model need not re-type them ("hôm 20/1" came back as "November 20").
         carried = english_honorifics(english_names(english_dates(text)))
@@ -990,7 +983,7 @@ class Pipeline:
         if ok:
             a, b = self.embedder.embed_queries([cite.MARKER.sub(" ", english), plain])
             ok = float(a @ b) >= bar
-        return english if ok else ""
+        return f"{english} («{plain}»)" if ok else text
 
     @staticmethod
     def _full_quote(c: cite.Citation, index: LoadedIndex) -> cite.Citation:

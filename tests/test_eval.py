@@ -460,7 +460,7 @@ def test_ablation_modes_leave_one_rule_out_and_replay_the_models_words(hash_inde
         return f"{line.rstrip('. ')} vào ngày 31-12 [1]."
 
     p = make_pipeline(hash_index, reply)
-    item = GoldItem("x", "Khi nào hai ngoại trưởng Nga và Mỹ thảo luận về hội nghị ở Budapest?", ("ngày 31-12",), (Span("001_f9b850b45a61ace5.txt", 15, 15),), "date-number", "vi")
+    item = GoldItem("x", "Khi nào hai ngoại trưởng Nga và Mỹ thảo luận về hội nghị thượng đỉnh?", ("ngày 31-12",), (Span("001_f9b850b45a61ace5.txt", 15, 15),), "date-number", "vi")
     [rec] = run(p, [item], ("hybrid",), ("llm", WITHOUT + "unsupported"))
     kept, left_out = rec["answers"]["llm"], rec["answers"][WITHOUT + "unsupported"]
     assert kept["refused"] and kept["dropped"] == 1  # a number the line lacks: dropped by "unsupported"

@@ -371,6 +371,30 @@ def test_a_vietnamese_answer_from_a_line_that_holds_little_of_the_question_becom
     assert not p._question_not_in_line(question, False, line)  # English questions are not judged by it
 
 
+def test_an_answer_from_a_line_that_does_not_name_the_place_asked_about_becomes_a_partial_answer(hash_index):
+    """Rule place-not-in-line: 001:7 holds most of the question's words (question-not-in-line lets it
+    through) but says nothing of Alaska, where the question puts the agreements."""
+    from rag.answer.pipeline import qualifying_places
+
+    places = qualifying_places(hash_index)
+    assert {"alaska", "syria", "osaka"} <= places  # written after "từ", "về"... "tại", "ở" in the articles
+    assert not {"nga", "my", "moscow"} & places  # most articles mention them: the setting, not a qualifier
+    assert "lavrov" not in places  # people are not places
+    reply = _composing("mang tính xây dựng", "Hai nhà ngoại giao đã có cuộc thảo luận mang tính xây dựng về các biện pháp thực thi những thỏa thuận [{n}].")
+    question = "Hai nhà ngoại giao đã thảo luận gì về các thỏa thuận đạt được ở Alaska?"
+    p = make_pipeline(hash_index, reply, answer_step="compose")
+    a = p.ask(question)
+    assert a.reason == "partial" and not a.refused, (a.answer, a.reason, a.dropped_by, a.raw)
+    assert a.answer.startswith("Không bài báo nào trả lời câu hỏi") and a.citations[0].line_start == 7
+    kept = make_pipeline(hash_index, reply, answer_step="compose")
+    kept.ablate = {"place-not-in-line"}
+    b = kept.ask(question)
+    assert b.reason != "partial" and "mang tính xây dựng" in b.answer  # the composed answer, had the rule not applied
+    line = [ev for ev in a.evidence if ev.start_line == 7]
+    assert not p._place_not_in_line("How did the two diplomats describe their discussion?", line, hash_index)  # no place asked
+    assert p._place_not_in_line("What came out of the meeting in Alaska?", line, hash_index)  # English questions too
+
+
 def test_a_composed_answer_opening_with_nguoi_gets_the_questions_ong_back(hash_index):
     def reply(messages):
         import re

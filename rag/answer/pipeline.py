@@ -157,6 +157,32 @@ class Answer:
 TokenCallback = Callable[[str], None]
 
 
+# Words after which the articles write a place: "ở Alaska", "tại Budapest", "thủ đô Kiev".
+_LOCATIVE = re.compile(r"(?<!\w)(?:ở|tại|đến|tới|từ|thủ đô|thành phố|bang|nước|vùng)\s+((?:[A-ZĐÀ-Ỹ][\w-]*\s?)+)(?:\(([^)]*)\))?")
+_PLACES: dict[tuple[str, int], frozenset[str]] = {}
+
+
+def qualifying_places(index: LoadedIndex) -> frozenset[str]:
+    """Names (folded syllables) the articles write as places, mentioned by at most half of them."""
+    key = (str(index.path), len(index.chunks))
+    if key not in _PLACES:
+        seen: dict[str, set[str]] = {}
+        for file, doc in index.docs.items():
+            for line in doc.lines:
+                for m in _LOCATIVE.finditer(line):  # "tại Budapest (Hungary)": both
+                    for w in words(m.group(1) + " " + (m.group(2) or "")):
+                        if w[:1].isupper() and fold(w) in index.keyword.names:
+                            seen.setdefault(fold(w), set())
+        for file, doc in index.docs.items():
+            mentioned = {fold(w) for w in words(index.article_text(file))}
+            for name, files in seen.items():
+                if name in mentioned:
+                    files.add(file)
+        half = max(len(index.docs), 1) / 2
+        _PLACES[key] = frozenset(n for n, files in seen.items() if len(files) <= half) - STOP
+    return _PLACES[key]
+
+
 def _stating(evidence: list[Evidence]) -> list[Evidence]:
     """The evidence lines that state something, best-ranked first: not photo captions, which only
     say who is pictured ("Tổng thống Nga Vladimir Putin (phải) và ... Ảnh: GETTY IMAGES" was copied
@@ -566,7 +592,7 @@ class Pipeline:
         if asked.copies_an_answer and cited and self._act_not_stated(question, cited):
             # "Ai đề xuất ...?" answered from lines that never say who proposed: what they do say
             return self._partial(answer, cited[0], vi, finish, index)
-        if cited and self._question_not_in_line(question, vi, cited, history):
+        if cited and (self._question_not_in_line(question, vi, cited, history) or self._place_not_in_line(question, cited, index)):
             return self._partial(answer, cited[0], vi, finish, index)
         answer.answer, answer.citations = checked.text, [self._full_quote(c, index) for c in checked.citations]
         if vi:
@@ -643,7 +669,11 @@ class Pipeline:
         if "other-unit" not in self.ablate and cite.counts_another_unit(question, read.phrase):
             answer.dropped, answer.dropped_by = [read.phrase], ["other-unit"]
             return self._not_stated(answer, vi, Reason.UNSUPPORTED, finish, index)
-        if self._act_not_stated(question, [chosen]) or self._question_not_in_line(question, vi, [chosen], history):
+        if (
+            self._act_not_stated(question, [chosen])
+            or self._question_not_in_line(question, vi, [chosen], history)
+            or self._place_not_in_line(question, [chosen], index)
+        ):
             return self._partial(answer, chosen, vi, finish, index)
         phrase = read.phrase[:1].upper() + read.phrase[1:]
         if not content_terms(phrase):
@@ -848,6 +878,19 @@ class Pipeline:
             return False
         asked = content_terms(question)
         return bool(asked) and max(len(asked & content_terms(ev.text)) / len(asked) for ev in cited) < MIN_QUESTION_IN_LINE
+
+    def _place_not_in_line(self, question: str, cited: list[Evidence], index: LoadedIndex) -> bool:
+        """The question names a place that only some articles mention ("the meeting in Alaska",
+        "Tổng thống Hungary"), and no line the answer rests on names it (rule `place-not-in-line`,
+        docs/verification.md): the line is about something near the question, not what it asks. A
+        place most articles mention is the setting of the whole corpus ("Nga", "Mỹ"), not a
+        qualifier, and is not judged; nor are people, whom a line often calls "ông" or by office."""
+        if "place-not-in-line" in self.ablate:
+            return False
+        asked = cite.question_names(question, index.keyword.names) & qualifying_places(index)
+        if not asked:
+            return False
+        return not any(asked & {fold(w) for w in words(ev.text)} for ev in cited)
 
     def _partial(self, answer: Answer, chosen: Evidence, vi: bool, finish, index: LoadedIndex) -> Answer:
         """An answer the lines do not give: a who-question about an act ("Who proposed Budapest?")

@@ -535,6 +535,11 @@ RULES = {
             "a Vietnamese answer resting on a line near the question but not about it: the model writes the question's words around a phrase of the nearest line ('Cấy tóc là công nghệ in 3D') when no line answers",
             "the lines hold < 0.4 of the question's content words (MIN_QUESTION_IN_LINE); set on public near-misses (ViNewsQA and MLQA with the answering line emptied, 60 questions each, seed 97) against the same questions answerable, confirmed on seed 211 and frozen-5 (docs/results.md, Session 24); the answer says what the lines report instead (reason 'partial'); since 0.3.7",
         ),
+        Rule(
+            "place-not-in-line",
+            "an answer resting on a line that does not name the place the question is about ('Which city hosted the meeting in Alaska?' answered 'Budapest' from a line about the next summit)",
+            "places: names the articles write after 'ở', 'tại', 'đến', 'từ', 'thủ đô', ... (pipeline._LOCATIVE) that at most half of the articles mention; written on development near-misses (seeds, heldout, blind), kept for frozen-6 (correct refusals .30 -> .40, nothing else moved) and 274 public questions (none changed); the answer says what the lines report instead (reason 'partial'); since 0.3.9",
+        ),
         Rule("asks-back", "an answer that asks a question back (the model copying the question, '?' and all)", "no threshold"),
         Rule("restates-question", "a sentence that only restates the question: it asserts nothing", "content words (rag/text.py STOP); a negated reply to a yes-no question is kept"),
         Rule("points-at-evidence", "'... is described in evidence line [1]': says where, not what", "regex _POINTS_AT_EVIDENCE; found on XQuAD (session 14)"),

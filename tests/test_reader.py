@@ -353,19 +353,26 @@ def test_a_composed_answer_about_an_act_no_cited_line_states_becomes_a_partial_a
     assert b.reason != "partial" and "đồng ý tổ chức" in b.answer  # the composed answer, had the rule not applied
 
 
+def _partial_unless_ablated(index, reply, question: str, rule: str, composed: str):
+    """Ask `question` of a composing pipeline: the answer must be partial, and with `rule` left out
+    the composed answer (holding `composed`) must stand. Returns the pipeline and its answer."""
+    p = make_pipeline(index, reply, answer_step="compose")
+    a = p.ask(question)
+    assert a.reason == "partial" and not a.refused, (a.answer, a.reason, a.dropped_by, a.raw)
+    kept = make_pipeline(index, reply, answer_step="compose")
+    kept.ablate = {rule}
+    b = kept.ask(question)
+    assert b.reason != "partial" and composed in b.answer  # the composed answer, had the rule not applied
+    return p, a
+
+
 def test_a_vietnamese_answer_from_a_line_that_holds_little_of_the_question_becomes_a_partial_answer(hash_index):
     """Rule question-not-in-line: the model wraps a phrase of the nearest line in the question's own
     words; the line (001:25, about Szijjarto's Facebook post) holds 2 of the question's 7 content words."""
     reply = _composing("Facebook", "Ông Peter Szijjarto viết trên Facebook rằng công tác chuẩn bị cho hội nghị thượng đỉnh đang diễn ra khẩn trương [{n}].")
     question = "Ông Szijjarto thích món phở bò ở quán nào trên Facebook?"
-    p = make_pipeline(hash_index, reply, answer_step="compose")
-    a = p.ask(question)
-    assert a.reason == "partial" and not a.refused, (a.answer, a.reason, a.dropped_by, a.raw)
+    p, a = _partial_unless_ablated(hash_index, reply, question, "question-not-in-line", "Facebook")
     assert a.answer.startswith("Không bài báo nào trả lời câu hỏi «Ông Szijjarto thích món") and a.citations[0].line_start == 25
-    kept = make_pipeline(hash_index, reply, answer_step="compose")
-    kept.ablate = {"question-not-in-line"}
-    b = kept.ask(question)
-    assert b.reason != "partial" and "Facebook" in b.answer  # the composed answer, had the rule not applied
     line = [ev for ev in a.evidence if ev.start_line == 25]
     assert not p._question_not_in_line("Ông Szijjarto viết gì trên Facebook về hội nghị thượng đỉnh?", True, line)  # 5 of 7
     assert not p._question_not_in_line(question, False, line)  # English questions are not judged by it
@@ -382,14 +389,8 @@ def test_an_answer_from_a_line_that_does_not_name_the_place_asked_about_becomes_
     assert "lavrov" not in places  # people are not places
     reply = _composing("mang tính xây dựng", "Hai nhà ngoại giao đã có cuộc thảo luận mang tính xây dựng về các biện pháp thực thi những thỏa thuận [{n}].")
     question = "Hai nhà ngoại giao đã thảo luận gì về các thỏa thuận đạt được ở Alaska?"
-    p = make_pipeline(hash_index, reply, answer_step="compose")
-    a = p.ask(question)
-    assert a.reason == "partial" and not a.refused, (a.answer, a.reason, a.dropped_by, a.raw)
+    p, a = _partial_unless_ablated(hash_index, reply, question, "place-not-in-line", "mang tính xây dựng")
     assert a.answer.startswith("Không bài báo nào trả lời câu hỏi") and a.citations[0].line_start == 7
-    kept = make_pipeline(hash_index, reply, answer_step="compose")
-    kept.ablate = {"place-not-in-line"}
-    b = kept.ask(question)
-    assert b.reason != "partial" and "mang tính xây dựng" in b.answer  # the composed answer, had the rule not applied
     line = [ev for ev in a.evidence if ev.start_line == 7]
     assert not p._place_not_in_line("How did the two diplomats describe their discussion?", line, hash_index)  # no place asked
     assert p._place_not_in_line("What came out of the meeting in Alaska?", line, hash_index)  # English questions too

@@ -157,29 +157,39 @@ class Answer:
 TokenCallback = Callable[[str], None]
 
 
-# Words after which the articles write a place: "ở Alaska", "tại Budapest", "thủ đô Kiev".
-_LOCATIVE = re.compile(r"(?<!\w)(?:ở|tại|đến|tới|từ|thủ đô|thành phố|bang|nước|vùng)\s+((?:[A-ZĐÀ-Ỹ][\w-]*\s?)+)(?:\(([^)]*)\))?")
+# Words after which the articles write a place: "ở Alaska", "tại Budapest (Hungary)", "thủ đô Kiev".
+_LOCATIVE = re.compile(r"(?<!\w)(?:ở|tại|đến|tới|từ|thủ đô|thành phố|bang|nước|vùng)\s+(?=([^()]{0,80})(?:\(([^)]{0,40})\))?)")
 _PLACES: dict[tuple[str, int], frozenset[str]] = {}
 
 
+def _leading_names(text: str) -> list[str]:
+    """The capitalised words `text` opens with: "Budapest để tiếp tục" -> ["Budapest"]."""
+    out = []
+    for w in words(text):
+        if not w[:1].isupper():
+            break
+        out.append(w)
+    return out
+
+
 def qualifying_places(index: LoadedIndex) -> frozenset[str]:
-    """Names (folded syllables) the articles write as places, mentioned by at most half of them."""
+    """Names (folded syllables) the indexed lines write as places, mentioned by at most half of the
+    articles (counted from the keyword postings; once per index generation)."""
     key = (str(index.path), len(index.chunks))
     if key not in _PLACES:
-        seen: dict[str, set[str]] = {}
-        for file, doc in index.docs.items():
-            for line in doc.lines:
-                for m in _LOCATIVE.finditer(line):  # "tại Budapest (Hungary)": both
-                    for w in words(m.group(1) + " " + (m.group(2) or "")):
-                        if w[:1].isupper() and fold(w) in index.keyword.names:
-                            seen.setdefault(fold(w), set())
-        for file, doc in index.docs.items():
-            mentioned = {fold(w) for w in words(index.article_text(file))}
-            for name, files in seen.items():
-                if name in mentioned:
-                    files.add(file)
+        found = {
+            fold(w)
+            for chunk in index.chunks
+            for m in _LOCATIVE.finditer(chunk.text)
+            for w in _leading_names(m.group(1)) + _leading_names(m.group(2) or "")
+        }
         half = max(len(index.docs), 1) / 2
-        _PLACES[key] = frozenset(n for n, files in seen.items() if len(files) <= half) - STOP
+        places = set()
+        for name in found & index.keyword.names - STOP:
+            tid = index.keyword.vocab.get(name)
+            if tid is not None and len({index.chunks[i].file for i in index.keyword.postings[tid][0].tolist()}) <= half:
+                places.add(name)
+        _PLACES[key] = frozenset(places)
     return _PLACES[key]
 
 

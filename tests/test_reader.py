@@ -359,6 +359,7 @@ def _partial_unless_ablated(index, reply, question: str, rule: str, composed: st
     p = make_pipeline(index, reply, answer_step="compose")
     a = p.ask(question)
     assert a.reason == "partial" and not a.refused, (a.answer, a.reason, a.dropped_by, a.raw)
+    assert a.dropped_by == [rule] and a.to_dict()["dropped"][0]["rule"] == rule  # `rag ask --json` says which rule
     kept = make_pipeline(index, reply, answer_step="compose")
     kept.ablate = {rule}
     b = kept.ask(question)

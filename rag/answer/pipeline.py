@@ -599,10 +599,10 @@ class Pipeline:
                 return self._read_first(answer, asked, history, on_token, cancel, finish, index, t0)
             return self._not_stated(answer, vi, Reason.MODEL_NOT_FOUND if checked.said_not_found else Reason.UNSUPPORTED, finish, index)
         cited = [ev for c in checked.citations for ev in shown if (ev.file, ev.start_line) == (c.file, c.line_start)]
-        if asked.copies_an_answer and cited and self._act_not_stated(question, cited):
-            # "Ai đề xuất ...?" answered from lines that never say who proposed: what they do say
-            return self._partial(answer, cited[0], vi, finish, index)
-        if cited and (self._question_not_in_line(question, vi, cited, history) or self._place_not_in_line(question, cited, index)):
+        # "Ai đề xuất ...?" answered from lines that never say who proposed: what they do say instead
+        rule = self._not_answered_by(asked, cited, history, index, acts=asked.copies_an_answer) if cited else ""
+        if rule:
+            answer.dropped, answer.dropped_by = [checked.text], [rule]
             return self._partial(answer, cited[0], vi, finish, index)
         answer.answer, answer.citations = checked.text, [self._full_quote(c, index) for c in checked.citations]
         if vi:
@@ -679,11 +679,9 @@ class Pipeline:
         if "other-unit" not in self.ablate and cite.counts_another_unit(question, read.phrase):
             answer.dropped, answer.dropped_by = [read.phrase], ["other-unit"]
             return self._not_stated(answer, vi, Reason.UNSUPPORTED, finish, index)
-        if (
-            self._act_not_stated(question, [chosen])
-            or self._question_not_in_line(question, vi, [chosen], history)
-            or self._place_not_in_line(question, [chosen], index)
-        ):
+        rule = self._not_answered_by(asked, [chosen], history, index)
+        if rule:
+            answer.dropped, answer.dropped_by = [read.phrase], [rule]
             return self._partial(answer, chosen, vi, finish, index)
         phrase = read.phrase[:1].upper() + read.phrase[1:]
         if not content_terms(phrase):
@@ -869,6 +867,17 @@ class Pipeline:
         if da is not None and db is not None and da.resolved and db.resolved:
             return da.precision == db.precision == "day" and da.day == db.day and cos >= listing.SAME_EVENT
         return a.file == b.file and cos >= listing.SAME_ARTICLE_EVENT
+
+    def _not_answered_by(self, asked: Question, cited: list[Evidence], history, index: LoadedIndex, acts: bool = True) -> str:
+        """The first rule by which the lines an answer rests on do not answer the question
+        (act-not-stated, when `acts`; question-not-in-line; place-not-in-line), or ""."""
+        if acts and self._act_not_stated(asked.text, cited):
+            return "act-not-stated"
+        if self._question_not_in_line(asked.text, asked.vietnamese, cited, history):
+            return "question-not-in-line"
+        if self._place_not_in_line(asked.text, cited, index):
+            return "place-not-in-line"
+        return ""
 
     def _act_not_stated(self, question: str, cited: list[Evidence]) -> bool:
         """The question asks who did (or what someone did by) an act of cite._EN_VERBS ("Who

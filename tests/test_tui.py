@@ -249,6 +249,25 @@ async def test_a_quoted_line_is_the_answer_and_says_so(index):
         assert [(r.file, r.start_line) for r in pane.refs] == [(ans.citations[0].file, ans.citations[0].line_start)]
 
 
+async def test_a_partial_answer_says_which_rule_withheld_the_models_answer(index):
+    """The model answers from 001:7, which never names Alaska (rule place-not-in-line): the chat shows
+    what the articles report instead, cited, and the note names the rule."""
+    line = index.docs["001_f9b850b45a61ace5.txt"].lines[6]
+
+    def reply(messages) -> str:
+        return f"{line.rstrip('.')} [1]." if line in messages[-1]["content"] else "NOT FOUND"
+
+    app = app_for(index, ScriptedGenerator(reply))
+    async with app.run_test(size=SIZE) as pilot:
+        await ask(app, pilot, "Hai nhà ngoại giao đã thảo luận gì về các thỏa thuận đạt được ở Alaska?")
+        view = app.views[0]
+        ans = view.exchange.answer
+        assert ans.reason == "partial" and ans.dropped_by == ["place-not-in-line"], (ans.answer, ans.reason, ans.raw)
+        assert shown(view.body).startswith("Không bài báo nào trả lời câu hỏi")
+        assert shown(view.chips[0]) == "[1] 001_f9b850b45a61ace5.txt:7"
+        assert "withheld" in shown(view.query_one(".note")) and "place-not-in-line" in shown(view.query_one(".note"))
+
+
 async def test_follow_up_questions_carry_the_conversation(index):
     pipeline = pipeline_for(index, ScriptedGenerator(quoting(index)))
     seen = []

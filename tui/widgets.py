@@ -144,7 +144,9 @@ class ExchangeView(Vertical):
             self.body.update(refusal_text(answer))
         t = answer.timings_ms
         note = f"{t.get('first_token', 0) / 1000:.1f} s to first token, {t.get('total', 0) / 1000:.1f} s total"
-        if answer.dropped:
+        if answer.reason == Reason.PARTIAL and answer.dropped_by:
+            note = f"the model's answer was withheld: its lines do not answer the question ({answer.dropped_by[0]}) · " + note
+        elif answer.dropped:
             note = f"{len(answer.dropped)} unsupported sentence(s) removed · " + note
         if answer.reason == Reason.QUOTED:
             note = QUOTED_NOTE + " · " + note

@@ -184,12 +184,7 @@ def qualifying_places(index: LoadedIndex) -> frozenset[str]:
             for w in _leading_names(m.group(1)) + _leading_names(m.group(2) or "")
         }
         half = max(len(index.docs), 1) / 2
-        places = set()
-        for name in found & index.keyword.names - STOP:
-            tid = index.keyword.vocab.get(name)
-            if tid is not None and len({index.chunks[i].file for i in index.keyword.postings[tid][0].tolist()}) <= half:
-                places.add(name)
-        _PLACES[key] = frozenset(places)
+        _PLACES[key] = frozenset(n for n in found & index.keyword.names - STOP if 0 < len(index.files_with(n)) <= half)
     return _PLACES[key]
 
 
@@ -599,7 +594,8 @@ class Pipeline:
                 return self._read_first(answer, asked, history, on_token, cancel, finish, index, t0)
             return self._not_stated(answer, vi, Reason.MODEL_NOT_FOUND if checked.said_not_found else Reason.UNSUPPORTED, finish, index)
         cited = [ev for c in checked.citations for ev in shown if (ev.file, ev.start_line) == (c.file, c.line_start)]
-        # "Ai đề xuất ...?" answered from lines that never say who proposed: what they do say instead
+        # Lines that do not answer the question ("Ai đề xuất ...?" from lines that never say who
+        # proposed): what they do say instead, and which rule found it
         rule = self._not_answered_by(asked, cited, history, index, acts=asked.copies_an_answer) if cited else ""
         if rule:
             answer.dropped, answer.dropped_by = [checked.text], [rule]
@@ -913,9 +909,10 @@ class Pipeline:
 
     def _partial(self, answer: Answer, chosen: Evidence, vi: bool, finish, index: LoadedIndex) -> Answer:
         """An answer the lines do not give: a who-question about an act ("Who proposed Budapest?")
-        whose best line does not state the act, or a line that holds little of the question
-        (`question-not-in-line`). Say that no article answers it, and what the closest lines do
-        report, cited."""
+        whose best line does not state the act, a line that holds little of the question
+        (`question-not-in-line`), or one that does not name the place asked about
+        (`place-not-in-line`). Say that no article answers it, and what the closest lines do report,
+        cited."""
         others = [ev for ev in sorted(answer.evidence, key=lambda ev: ev.rank) if ev.number != chosen.number][:1]
         quoted = [chosen, *others]
         answer.citations = [

@@ -67,10 +67,7 @@ def _name_scope(index: LoadedIndex, names: set[str], leaders: list[int]) -> np.n
     """Chunks of those leading articles that carry the most of the question's names."""
     count: dict[str, int] = {}
     for name in names:
-        tid = index.keyword.vocab.get(name)
-        if tid is None:
-            continue
-        for f in {index.chunks[i].file for i in index.keyword.postings[tid][0].tolist()}:
+        for f in index.files_with(name):
             count[f] = count.get(f, 0) + 1
     if not count:
         return np.zeros(0, dtype=np.int64)

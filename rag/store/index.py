@@ -111,6 +111,11 @@ class LoadedIndex:
                 self._by_file.setdefault(c.file, []).append(i)
         return self._by_file.get(file, [])
 
+    def files_with(self, term: str) -> set[str]:
+        """The documents whose indexed lines hold the keyword token `term` (folded), from the postings."""
+        tid = self.keyword.vocab.get(term)
+        return set() if tid is None else {self.chunks[i].file for i in self.keyword.postings[tid][0].tolist()}
+
     def article_text(self, file: str) -> str:
         """A document's title and lines as one string (joined once, then kept); "" if unknown."""
         if file not in self._texts:

@@ -281,7 +281,6 @@ def test_a_line_that_holds_the_answer_vouches_for_the_names_the_question_gives()
     assert check(wrong, [l20], names=names, question=asked, article=lambda f: l20.title + "\n" + l20.text).citations == []
 
 
-
 def test_names_in_another_sentence_of_the_line_do_not_stop_it_vouching():
     """XQuAD vi: "Andy Taylor, người sinh ra ở Newcastle, là cựu guitar chính của ban nhạc nào?"
     answered rightly from a line that says "sinh ra ở đây" and, in its next sentence, names Brian
@@ -353,38 +352,6 @@ def test_listed_markers_leave_no_stray_commas():
     assert check("Rubio và Tillerson đã hội đàm với ông Lavrov [1] and [2].", ev).text.endswith("Lavrov [1] [2].")
 
 
-def test_a_question_that_asks_how_long_needs_an_amount_in_the_answer():
-    """heldout h035 (unanswerable): "How long did the October 20 phone call ... last?" was answered
-    "On October 20, Lavrov and Rubio had a call" from a line that says just that: true, no answer."""
-    line = Evidence(1, "001.txt", 5, 5, "Ngày 20-10, Ngoại trưởng Nga Sergey Lavrov và Ngoại trưởng Mỹ Marco Rubio đã có cuộc điện đàm.", "", "", 0)
-    names = frozenset({"lavrov", "rubio", "sergey", "marco", "nga", "my"})
-    said = "Ngày 20-10, Ngoại trưởng Nga Sergey Lavrov và Ngoại trưởng Mỹ Marco Rubio đã có cuộc điện đàm [1]."
-    asked = "How long did the October 20 phone call between Lavrov and Rubio last?"
-    assert check(said, [line], names=names, question=asked).citations == []
-    assert check(said, [line], names=names, question="What did Lavrov and Rubio do?").citations  # not an amount asked
-    # An amount the question lacks is an answer: a figure, a number word, a date.
-    long = replace(line, text=line.text.replace("cuộc điện đàm", "cuộc điện đàm kéo dài gần hai giờ"))
-    assert check(said.replace("điện đàm [1]", "điện đàm kéo dài gần hai giờ [1]"), [long], names=names, question=asked).citations
-    when = "Ngoại trưởng Nga Lavrov và Ngoại trưởng Mỹ Rubio điện đàm vào ngày nào?"
-    assert check(said, [line], names=names, question=when).citations
-    # "hàng tuần" (for weeks) is an amount too (MLQA: "Các triệu chứng kéo dài bao lâu ...?").
-    weeks = Evidence(1, "177.txt", 3, 3, "Các triệu chứng có thể kéo dài hàng tuần hoặc hàng tháng.", "", "", 0)
-    assert check("Các triệu chứng có thể kéo dài hàng tuần hoặc hàng tháng [1].", [weeks], question="Các triệu chứng kéo dài bao lâu?").citations
-
-
-def test_an_answer_that_repeats_how_many_of_what_counts_that():
-    """blind b038 (unanswerable), once "?" could not be written: "Kế hoạch hòa bình của nhóm ông
-    Trump cần bao nhiêu binh sĩ châu Âu để tuần tra khu vực phi quân sự là 1.300 km [1]." copies
-    the question and appends the line's width of the zone."""
-    zone = Evidence(1, "004.txt", 36, 36, "Kế hoạch có thể bao gồm một khu vực phi quân sự rộng 1.300 km do 5.000 binh sĩ châu Âu tuần tra.", "", "", 0)
-    question = "Kế hoạch hòa bình của nhóm ông Trump cần bao nhiêu binh sĩ châu Âu để tuần tra khu vực phi quân sự?"
-    echo = "Kế hoạch cần bao nhiêu binh sĩ châu Âu để tuần tra khu vực phi quân sự là {} [1]."
-    assert check(echo.format("1.300 km"), [zone], question=question).citations == []
-    assert check(echo.format("5.000 binh sĩ"), [zone], question=question).citations
-    assert check(echo.format("5.000"), [zone], question=question).citations
-    assert check("Khu vực phi quân sự do 5.000 binh sĩ châu Âu tuần tra [1].", [zone], question=question).citations
-
-
 def test_a_who_question_is_not_answered_with_its_own_people():
     """heldout h026: "Theo ông Lavrov, ai từ lâu đã ủng hộ đối thoại với Nga ...?" was answered
     "Theo ông Lavrov, ông Sergei Lavrov từ lâu đã ủng hộ ..." from a line about Trump."""
@@ -426,23 +393,6 @@ def test_a_follow_up_who_question_may_be_answered_with_someone_of_a_named_countr
     assert check(premise, [line], names=names, question=question.replace("nhắc tới", "hủy"), context=before).citations == []
 
 
-def test_an_answer_does_not_lend_one_mans_act_to_another():
-    """b026 (unanswerable): asked how Trump answered an invitation, the model copied what Peskov
-    did ("ông Peskov từ chối tiết lộ ...") and made it Trump's. The line names both men, so only
-    whose act the copy is tells the answer apart from a right one."""
-    names = frozenset({"peskov", "trump", "nga", "my", "moscow", "tillerson"})
-    line = Evidence(1, "002.txt", 25, 25, "Tuy nhiên, ông Peskov từ chối tiết lộ bên nào đã chủ động liên hệ trước, đồng thời làm rõ rằng chưa có thỏa thuận nào về việc ông Trump sẽ đến Nga dự lễ duyệt binh.", "", "", 0)
-    question = "Ông Trump đã đáp lại thế nào lời mời tới Nga dự lễ duyệt binh?"
-    lent = "Ông Trump đã đáp lại lời mời tới Nga bằng cách từ chối tiết lộ bên nào đã chủ động liên hệ trước [1]."
-    assert check(lent, [line], names=names, question=question).citations == []
-    own = "Ông Peskov từ chối tiết lộ bên nào đã chủ động liên hệ trước [1]."
-    assert check(own, [line], names=names, question=question).citations
-    # The line's subject under another name: "Ngoại trưởng Mỹ" is the Tillerson the answer names.
-    arrived = Evidence(1, "003.txt", 11, 11, "Ngoại trưởng Mỹ đến Moscow vào ngày hôm qua 11/4. Trước chuyến thăm, Ngoại trưởng Tillerson ra tuyên bố về Syria.", "", "", 0)
-    said = "Ngoại trưởng Tillerson đến Moscow vào ngày 11/4 [1]."
-    assert check(said, [arrived], names=names, question="Ngoại trưởng Tillerson đến Moscow vào ngày nào?").citations
-
-
 def test_an_english_answer_repeating_the_questions_act_needs_a_line_that_states_it():
     """s001, the brief's own question: "Who proposed Budapest?" was answered "Moscow proposed
     Budapest", citing Lavrov's "Moscow vẫn sẵn sàng tổ chức ... tại Budapest": ready to host is
@@ -468,11 +418,3 @@ def test_an_initial_does_not_end_a_sentence():
     assert split_sentences("Nixon bổ nhiệm William E. Simon làm quản lý [1]. Câu sau.") == ["Nixon bổ nhiệm William E. Simon làm quản lý [1].", "Câu sau."]
 
 
-def test_a_sentence_that_points_at_the_evidence_says_nothing():
-    """XQuAD en->vi: "What type of surveys show the location of stratigraphic units?" answered
-    "The type of surveys that show ... are described in evidence lines [1]"."""
-    sim = lambda s, ev: 0.9
-    raw = "The type of surveys that show the location of Budapest are described in evidence lines [1]."
-    got = check(raw, EV, similarity=sim, names=NAMES)
-    assert got.citations == [] and got.dropped
-    assert check("Surveys in Budapest show it [1].", EV, similarity=sim, names=NAMES).citations

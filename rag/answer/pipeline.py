@@ -672,9 +672,6 @@ class Pipeline:
         if "fits-kind" not in self.ablate and not fits(asked.kind, read.phrase):
             answer.dropped, answer.dropped_by = [read.phrase], ["fits-kind"]
             return self._not_stated(answer, vi, Reason.UNSUPPORTED, finish, index)
-        if "other-unit" not in self.ablate and cite.counts_another_unit(question, read.phrase):
-            answer.dropped, answer.dropped_by = [read.phrase], ["other-unit"]
-            return self._not_stated(answer, vi, Reason.UNSUPPORTED, finish, index)
         rule = self._not_answered_by(asked, [chosen], history, index)
         if rule:
             answer.dropped, answer.dropped_by = [read.phrase], [rule]

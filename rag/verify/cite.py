@@ -187,43 +187,6 @@ def _name_runs(text: str) -> list[str]:
     return out
 
 
-def actor_dropped(sentence: str, line: str, names: frozenset[str], keep: set[str]) -> set[str]:
-    """Names that do what the sentence copies from the line, when the sentence leaves them out.
-
-    A copy of four or more of the line's words whose subject in the line ("ông Peskov từ chối tiết
-    lộ ...") is someone the sentence does not name lends that act to whoever the sentence does
-    name ("Trump đã đáp lại ... bằng cách từ chối tiết lộ ...")."""
-    cased = words(MARKER.sub(" ", sentence))
-    said = [fold(w) for w in cased]
-    tokens = _TOKEN.findall(nfc(line))
-    at = [i for i, t in enumerate(tokens) if t[0].isalnum()]  # word tokens' places among all tokens
-    held = [fold(tokens[i]) for i in at]
-    out: set[str] = set()
-    for block in SequenceMatcher(None, said, held, autojunk=False).get_matching_blocks():
-        if block.size < 4 or tokens[at[block.b]][0].isupper():
-            continue  # short, or the copy starts inside a run of names ("Tổng thống Nga Putin")
-        run, i = set(), at[block.b] - 1
-        while i >= 0 and tokens[i][0].isupper():
-            run.add(fold(tokens[i]))
-            i -= 1
-        named = {w for w in run if w in names}
-        if not named or named & keep:
-            continue
-        # The words before each: "Ngoại trưởng Tillerson đến Moscow" keeps the line's "Ngoại
-        # trưởng Mỹ đến Moscow" as its subject, under the man's name ("ông" says nothing).
-        if i >= 0 and tokens[i][0].isalnum():
-            run.add(fold(tokens[i]))
-        mine, j = set(), block.a - 1
-        while j >= 0 and cased[j][0].isupper():
-            mine.add(said[j])
-            j -= 1
-        if j >= 0:
-            mine.add(said[j])
-        if not (run & mine) - STOP:
-            out |= named
-    return out
-
-
 def names_covered(
     claimed: set[str], cited: list[Evidence], article: Callable[[str], str] | None = None, names: frozenset[str] | None = None
 ) -> bool:
@@ -243,9 +206,6 @@ _DECLINE = re.compile(
     re.IGNORECASE,
 )
 
-
-# A sentence that sends the reader to the evidence instead of saying what it holds.
-_POINTS_AT_EVIDENCE = re.compile(r"\b(in|by) (the )?evidence( lines?)?\b|trong (các )?dòng bằng chứng", re.IGNORECASE)
 
 # A yes/no question ("Did he confirm ...?", "... đã liên lạc ... chưa?") and a negated answer to it.
 _YES_NO = re.compile(r"^(did|does|do|is|are|was|were|has|have|had|can|could|will|would)\b|\b(chua|khong|phai khong)\s*\?*$")
@@ -465,34 +425,6 @@ def restore_honorific(answer: str, question: str) -> str:
     return answer
 
 
-_ASKED_UNIT = re.compile(r"\bbao nhiêu (\w+)", re.IGNORECASE)
-
-
-def answers_another_unit(sentence: str) -> bool:
-    """A sentence that repeats the question's "bao nhiêu <unit>" and then gives an amount of
-    something else: "Kế hoạch cần bao nhiêu binh sĩ châu Âu ... là 1.300 km" (how many soldiers ...
-    is 1,300 km). The model copies the question and appends a figure from the line, whatever it
-    counts."""
-    text = nfc(MARKER.sub(" ", sentence))
-    asked = _ASKED_UNIT.search(text)
-    if not asked:
-        return False
-    unit = fold(asked.group(1))
-    for figure in _FIGURE.finditer(text, asked.end()):
-        after = words(text[figure.end() :])[:1]
-        if after and fold(after[0]) not in STOP and fold(after[0]) != unit:
-            return True
-    return False
-
-
-def counts_another_unit(question: str, copy: str) -> bool:
-    """A copy that answers a "bao nhiêu <unit>" question with an amount of something else: "1.300
-    km" for how many soldiers (`answers_another_unit`, for an answer copied from a line rather
-    than written after the question)."""
-    asked = _ASKED_UNIT.search(nfc(question))
-    return bool(asked) and answers_another_unit(f"{asked.group(0)} {copy}")
-
-
 def unknown_names(sentence: str, known: Callable[[str], bool]) -> list[str]:
     """Capitalised words of a Vietnamese sentence (after its first; acronyms aside) that occur
     nowhere in the corpus, as written. English sentences are skipped: their capitalised words are
@@ -540,14 +472,8 @@ RULES = {
             "an answer resting on a line that does not name the place the question is about ('Which city hosted the meeting in Alaska?' answered 'Budapest' from a line about the next summit)",
             "places: names the articles write after 'ở', 'tại', 'đến', 'từ', 'thủ đô', ... (pipeline._LOCATIVE) that at most half of the articles mention; written on development near-misses (seeds, heldout, blind), kept for frozen-6 (correct refusals .30 -> .40, nothing else moved) and 274 public questions (none changed); the answer says what the lines report instead (reason 'partial'); since 0.3.9",
         ),
-        Rule("asks-back", "an answer that asks a question back (the model copying the question, '?' and all)", "no threshold"),
+        Rule("asks-back", "an answer that asks a question back (the model copying the question, '?' and all)", "no threshold; the local model may not write '?' at all (decoding), so this guards an OpenAI-compatible server, where that ban does not apply"),
         Rule("restates-question", "a sentence that only restates the question: it asserts nothing", "content words (rag/text.py STOP); a negated reply to a yes-no question is kept"),
-        Rule("points-at-evidence", "'... is described in evidence line [1]': says where, not what", "regex _POINTS_AT_EVIDENCE; found on XQuAD (session 14)"),
-        Rule(
-            "other-unit",
-            "an amount in a unit the question did not ask for ('how many soldiers' answered in km), written or copied",
-            "regex _ASKED_UNIT (Vietnamese 'bao nhiêu <unit>'); seeds; applied to evidence-first copies since 0.3.2 (counts_another_unit)",
-        ),
         Rule("unknown-name", "a name the articles never write, or a name garbled across scripts", "keyword vocabulary of the index; mixed_script"),
         Rule(
             "unsupported",
@@ -556,9 +482,7 @@ RULES = {
         ),
         Rule("echoes-premise", "a who-question answered from a line that only repeats the question's act and people", "content words; seeds, heldout"),
         Rule("names-not-covered", "a sentence naming someone its supporting line (or that line's article) does not name: the wrong person", "corpus names from the keyword index; seeds, blind"),
-        Rule("lends-act", "a copy of what one person did in a line, made someone else's", "a copy of >= 4 of the line's words whose subject there is another name; blind b026"),
         Rule("no-one-new", "a who-question answered with only the people the question already names", "corpus names; heldout"),
-        Rule("no-amount", "a how-many/how-long question answered without an amount", "regex _ASKS_AMOUNT and number words (rag/text.py); seeds"),
     )
 }
 
@@ -696,10 +620,6 @@ def check(
                 return True
         return False
 
-    def lends(sentence: str, claimed: set[str], ev: Evidence) -> bool:
-        """The sentence names someone and copies from the line what someone else there did."""
-        return bool(claimed) and bool(actor_dropped(sentence, ev.text, names, claimed | premise | called(ev.file)))
-
     citations: list[Citation] = []
     key_to_number: dict[tuple[str, int, int], int] = {}
     kept: list[str] = []
@@ -719,8 +639,6 @@ def check(
             "restates-question",
             lambda body: bool(question) and not content_terms(body) - content_terms(question) and not (yes_no and _NEGATION.search(body)),
         ),
-        ("points-at-evidence", lambda body: bool(_POINTS_AT_EVIDENCE.search(body))),
-        ("other-unit", answers_another_unit),
         ("unknown-name", lambda body: bool(known is not None and unknown_names(body, known)) or mixed_script(body)),
     )
 
@@ -730,9 +648,6 @@ def check(
 
     def holds_names(sentence: str, claimed: set[str], cited: list[Evidence]) -> bool:
         return "names-not-covered" in skip or covered(sentence, claimed, cited)
-
-    def lent(sentence: str, claimed: set[str], ev: Evidence) -> bool:
-        return "lends-act" not in skip and lends(sentence, claimed, ev)
     for sentence in split_sentences(stripped):
         cited: list[Evidence] = []
         for m in MARKER.finditer(sentence):
@@ -761,12 +676,9 @@ def check(
         elif good and not holds_names(body, claimed, good):
             good = completed(body, claimed, good) if "names-not-covered" not in skip else good
             why = "" if good else "names-not-covered"
-        if good and all(lent(body, claimed, ev) for ev in good):
-            why = "lends-act"
-        good = [ev for ev in good if not lent(body, claimed, ev)]
         if not good:
             # The model cited the wrong line (or none): keep the sentence only if a shown line supports it.
-            candidates = [ev for ev in usable if holds_names(body, claimed, [ev]) and not echoes(body, [ev]) and not lent(body, claimed, ev)]
+            candidates = [ev for ev in usable if holds_names(body, claimed, [ev]) and not echoes(body, [ev])]
             best = max(candidates, key=lambda ev: lexical_support(claim(body, ev), ev), default=None)
             if best is not None and ("unsupported" in skip or lexical_support(claim(body, best), best) >= max(min_lexical, 0.6)):
                 good = [best]
@@ -787,19 +699,12 @@ def check(
         end = body[-1] if body[-1] in ".!?" else ""
         core = body[:-1] if end else body
         kept.append(core + "".join(f" [{n}]" for n in numbers) + (end or "."))
-    # Every sentence is supported, and still the answer may not answer the question:
-    # - a who-question answered with only its own people ("Theo ông Lavrov, ai ...?" answered
-    #   "Theo ông Lavrov, ông Sergei Lavrov ...");
-    # - a question for an amount answered without one ("How long did the call last?" answered "On
-    #   October 20 they spoke").
-    whole = (
-        ("no-one-new", lambda: who and not _COPULA.search(fold(question)) and not any(someone_new(k) for k in kept)),
-        ("no-amount", lambda: bool(_ASKS_AMOUNT.search(fold(question))) and not any(_amounts(MARKER.sub(" ", k)) - _amounts(question) for k in kept)),
-    )
-    failed = next((name for name, fails in whole if kept and name not in skip and fails()), "")
-    if failed:
+    # Every sentence is supported, and still the answer may not answer the question: a who-question
+    # answered with only its own people ("Theo ông Lavrov, ai ...?" answered "Theo ông Lavrov, ông
+    # Sergei Lavrov ...").
+    if kept and "no-one-new" not in skip and who and not _COPULA.search(fold(question)) and not any(someone_new(k) for k in kept):
         for k in kept:
-            drop(k, failed)
+            drop(k, "no-one-new")
         result.citations.clear()
         kept = []
     result.text = " ".join(kept)
@@ -808,30 +713,3 @@ def check(
 
 # "Who is X?", "Ông ấy là ai?", "Ai là ...?": asks what someone is, not who did something.
 _COPULA = re.compile(r"\b(la ai|ai la|who (is|was|are|were))\b")
-
-# Questions that ask for an amount, a duration or a date; and what answers one (figures, number words, months).
-_ASKS_AMOUNT = re.compile(
-    r"\b(how (long|many|much|old|far|wide)|(what|which) (date|day|year|month)|bao (lau|nhieu|xa)|"
-    r"may (gio|ngay|nam|thang|tuoi|nguoi)|(ngay|nam|thang) nao)\b"
-)
-_MONTHS = ["january", "february", "march", "april", "may", "june", "july", "august", "september", "october", "november", "december"]
-# Words that state an amount or a date: the number words of _NUMBER_WORDS, the rest of the
-# Vietnamese and English counting words, and the months.
-_AMOUNT_WORD = re.compile(
-    r"\b("
-    + "|".join(
-        [w for spelled in _NUMBER_WORDS.values() for w in spelled]
-        + ["tư", "mươi", "trăm", "nghìn", "ngàn", "triệu", "tỷ", "tỉ", "nửa", "vài"]
-        + ["eleven", "twelve", "twenty", "thirty", "forty", "fifty", "hundred", "thousand", "million", "billion"]
-        + ["half", "dozen", "several", "few", *_MONTHS]
-        + [f"hàng {unit}" for unit in ("giờ", "ngày", "tuần", "tháng", "năm", "chục", "trăm", "nghìn", "ngàn", "triệu")]
-    )
-    + r")\b"
-)
-
-
-def _amounts(text: str) -> set[str]:
-    """Numbers ("20-10": 20 and 10; "October": 10) and number words."""
-    low = nfc(text).lower()
-    found = set(_AMOUNT_WORD.findall(low))
-    return {str(_MONTHS.index(w) + 1) if w in _MONTHS else w for w in found} | {n.lstrip("0") or "0" for n in _NUM.findall(low)}

@@ -445,9 +445,10 @@ class Rule:
 
 
 # The verifier's rules, in the order they apply. The first two test the evidence-first copy before
-# `check` sees it (Pipeline._read_first); the third, a copy or a composed answer (Pipeline); the
-# rest are `check`'s. `skip=` (Pipeline.ablate) leaves
-# rules out, so `rag eval --ablate NAME` measures what each is worth.
+# `check` sees it (Pipeline._read_first); the third to fifth, a copy or a composed answer
+# (Pipeline._not_answered_by); the rest are `check`'s. `skip=` (Pipeline.ablate) leaves rules out,
+# so `rag eval --ablate NAME` measures what each is worth. Each was measured on questions it was
+# not written for (docs/verification.md); rules that earned nothing there were removed (0.3.10).
 RULES = {
     r.name: r
     for r in (
@@ -648,6 +649,7 @@ def check(
 
     def holds_names(sentence: str, claimed: set[str], cited: list[Evidence]) -> bool:
         return "names-not-covered" in skip or covered(sentence, claimed, cited)
+
     for sentence in split_sentences(stripped):
         cited: list[Evidence] = []
         for m in MARKER.finditer(sentence):

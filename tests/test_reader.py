@@ -409,3 +409,17 @@ def test_a_translation_that_carries_the_question_in_is_not_an_answer():
     assert not asks_back("within the next two weeks")
     assert not asks_back("the Kremlin spokesman, Dmitry Peskov")
     assert phrase_prompt("How long did the talks last?", "năm giờ đồng hồ").endswith("\nVietnamese: năm giờ đồng hồ")
+
+
+def test_places_are_kept_for_the_index_answered_from_only(hash_index, seeds_copy, tmp_path):
+    """A chat that re-indexes reads the new generation's places and lets the old ones go."""
+    from rag.answer import pipeline
+    from rag.models.embedding import HashingEmbedder
+    from rag.store.index import build_index, load_index
+
+    first = pipeline.qualifying_places(hash_index)
+    (seeds_copy / "005_new.txt").write_text("Hai bên sẽ gặp nhau tại Helsinki vào tuần tới.\n", encoding="utf-8")
+    build_index(seeds_copy, tmp_path / "index", HashingEmbedder())
+    second = load_index(tmp_path / "index")
+    assert "helsinki" in pipeline.qualifying_places(second) and "helsinki" not in first
+    assert list(pipeline._PLACES.values()) == [pipeline.qualifying_places(second)]

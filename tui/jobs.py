@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from rag.answer.pipeline import Pipeline
+from rag.answer.pipeline import Pipeline, qualifying_places
 from rag.config import Settings
 from rag.corpus.ingest import list_files
 from rag.errors import IndexMissingError
@@ -64,9 +64,11 @@ def load_pipeline(settings: Settings, generator, progress: Progress, say: Say, f
 
 
 def warm_up(pipeline: Pipeline) -> None:
-    """Load the LLM and run the embedder once, so the first question does not pay for either."""
+    """Load the LLM, run the embedder once and read the index's places (rule `place-not-in-line`),
+    so the first question pays for none of them."""
     _ = pipeline.generator
     pipeline.embedder.embed_queries(["khởi động"])
+    qualifying_places(pipeline.index)
 
 
 def llm_name(pipeline: Pipeline) -> str:

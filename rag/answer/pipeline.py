@@ -159,7 +159,7 @@ TokenCallback = Callable[[str], None]
 
 # Words after which the articles write a place: "ở Alaska", "tại Budapest (Hungary)", "thủ đô Kiev".
 _LOCATIVE = re.compile(r"(?<!\w)(?:ở|tại|đến|tới|từ|thủ đô|thành phố|bang|nước|vùng)\s+(?=([^()]{0,80})(?:\(([^)]{0,40})\))?)")
-_PLACES: dict[tuple[str, int], frozenset[str]] = {}  # the current index generation's only (qualifying_places)
+_PLACES: dict[Path, frozenset[str]] = {}  # the current index generation's only (qualifying_places)
 
 
 def _leading_names(text: str) -> list[str]:
@@ -176,7 +176,7 @@ def qualifying_places(index: LoadedIndex) -> frozenset[str]:
     """Names (folded syllables) the indexed lines write as places, mentioned by at most half of the
     articles (counted from the keyword postings; once per index generation: about 0.2 s for 20,000
     lines, so the chat's warm-up reads them before the first question)."""
-    key = (str(index.path), len(index.chunks))
+    key = index.path  # a generation's folder: every build or update writes a new one
     places = _PLACES.get(key)
     if places is None:
         found = {

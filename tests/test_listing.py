@@ -336,6 +336,46 @@ def test_list_scorer(items, precision, recall, order, dates):
     assert r["precision"] == precision and r["recall"] == pytest.approx(recall) and r["order"] == order and r["dates_right"] == dates
 
 
+def test_the_list_scorer_tells_a_wrong_date_from_no_date():
+    wrong = list_eval.score(GOLD, _Ans([_Item([("f", 1)], "2025-03-01"), _Item([("g", 2)])]))
+    assert (wrong["dates_right"], wrong["dates_wrong"], wrong["dates_checked"]) == (0, 1, 2)  # undated is neither
+    summ = list_eval.summary([wrong])
+    assert summ["dates_wrong"] == 0.5 and "wrong 0.50" in list_eval.markdown([wrong], summ, "t")
+
+
+_REPORTED = "Ngày 13-2, người phát ngôn Điện Kremlin Dmitry Peskov nói rằng rất khó để đánh giá hết tầm quan trọng của cuộc điện đàm mới đây giữa hai tổng thống."
+_MENTIONED = "Ngoại trưởng Rubio nói: “Tôi nghĩ cả hai bên đều đồng ý”. Ông đồng thời đề cập đến cuộc điện đàm với Ngoại trưởng Lavrov hôm 20/10."
+
+
+@pytest.mark.parametrize(
+    "line, kinds, statements, iso",
+    [
+        (_REPORTED, [], True, "2025-02-13"),  # the day it was said
+        (_REPORTED, ["call"], False, None),  # ... is not the day of the call it was said about
+        (_MENTIONED, [], True, None),  # a date only in what was said does not date the statement
+        (_MENTIONED, ["call"], False, "2025-10-20"),  # ... but dates the call it names
+        ("Sau cuộc điện đàm ngày 12-2, ông Peskov nói rằng cuộc gọi rất quan trọng.", [], True, None),  # said later
+        ("Sau cuộc điện đàm ngày 12-2, ông Peskov nói rằng cuộc gọi rất quan trọng.", ["call"], False, "2025-02-12"),
+        ("Ngày 20-10, Ngoại trưởng Lavrov đã có cuộc điện đàm với Ngoại trưởng Rubio.", ["call"], False, "2025-10-20"),
+        ("Ngày 20-10, ông Putin và ông Trump đã nói chuyện qua điện thoại.", ["call"], False, "2025-10-20"),  # a talk, not speech
+        (_REPORTED, [], False, "2025-02-13"),  # any other list: the line's first date
+    ],
+)
+def test_a_line_reporting_speech_dates_what_is_listed(line, kinds, statements, iso):
+    when = listing.item_date(line, None, kinds, statements)  # no date line: day and month only
+    assert (f"2025-{when.partial[1]:02d}-{when.partial[0]:02d}" if when else None) == iso
+
+
+def test_a_later_report_of_a_call_joins_the_call_not_a_contact_of_its_own(hash_index):
+    """"Ngày 13-2, ông Peskov nói rằng ... cuộc điện đàm mới đây" reports the call of 12-2 (002:7);
+    13-2 is the day it was said, not a second call."""
+    p = make_pipeline(hash_index, lambda m: "Yes" if m[0]["content"] == listing.JUDGE_SYSTEM else "NOT FOUND")
+    ans = p.ask("Liệt kê theo thứ tự các cuộc điện đàm giữa lãnh đạo Nga và Mỹ")
+    cited = {(c.file[:3], c.line_start): it for it in ans.items for c in it.citations}
+    assert ("002", 5) in cited and ("002", 7) in cited, ans.answer
+    assert cited[("002", 5)] is cited[("002", 7)] and cited[("002", 7)].date.written == "ngày 12-2"
+
+
 def test_a_span_of_weeks_is_not_next_week():
     assert event_date("hội nghị thượng đỉnh có khả năng sẽ diễn ra trong vòng hai tuần tới.", OCT21) is None
 

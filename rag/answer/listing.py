@@ -25,7 +25,9 @@ by a list of items, each taken from one line that states it, each cited:
      name check, a date check and a check of the kind of event caught only some: an item is
      the line's words, or it is not an item;
   4. each item's date is read from its line by our code (rag/dates.py), against the article's
-     date line; a date that cannot be resolved is shown as written, marked so;
+     date line; a date that cannot be resolved is shown as written, marked so. A line that
+     reports speech dates the statement before its verb of speech and what was said after it
+     (`item_date`): "Ngày 13-2, ông Peskov nói rằng ... cuộc điện đàm mới đây" is not a call on 13-2;
   5. items that report one event (same day, or same article, lines close in meaning) merge,
      keeping every citation; a timeline is ordered by date, undated items last.
 
@@ -46,7 +48,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 
-from rag.dates import EventDate
+from rag.dates import EventDate, event_date
 from rag.text import fold
 
 JUDGE_SYSTEM = (
@@ -130,6 +132,14 @@ _SAYS = re.compile(
     r"\b(noi|cho biet|tuyen bo|nhan manh|khang dinh|tiet lo|mo ta|bay to|nhac lai|luu y|thong bao|danh gia|viet|"
     r"de cap|thua nhan|binh luan|keu goi|canh bao|hua|xac nhan|noi them|nhan dinh)\b"
 )
+# The same verbs written out, to find where a line's report of speech begins (folded, "noi" would
+# also be "nơi", a place); "nói chuyện" is a talk, an event, not speech.
+_SPEECH = re.compile(
+    r"\b(nói(?! chuyện)|cho biết|tuyên bố|nhấn mạnh|khẳng định|tiết lộ|mô tả|bày tỏ|nhắc lại|lưu ý|thông báo|"
+    r"đề cập|thừa nhận|bình luận|kêu gọi|cảnh báo|xác nhận|nhận định)\b",
+    re.IGNORECASE,
+)
+_BEFORE_OR_AFTER = re.compile(r"\b(sau|trước|kể từ|từ)\b", re.IGNORECASE)
 MAX_STATEMENTS = 5  # lines of one speaker, the closest to the question first
 MAX_RELATED = 4  # lines of a list of neither events nor statements: retrieval's best, as many as a single answer is shown
 RELATED_CHARS = 320  # such an item is the window of its line that shares most words with the question (prompt.trim), up to this long
@@ -187,6 +197,32 @@ def speaks(line: str, who: str) -> bool:
     said = rf"\b{re.escape(who)}\b(?:(?!{re.escape(who)})[^.,;:“”\"]){{0,30}}?{_SAYS.pattern}"
     return bool(re.search(said, folded) or re.search(rf"\btheo (ong |ba )?(\w+ ){{0,2}}{re.escape(who)}\b", folded))
 
+
+
+def item_date(line: str, article, kinds: list[str], statements: bool) -> EventDate | None:
+    """The date a list item's line gives for what the item lists (rag/dates.py reads the first date
+    of the line). A line that reports speech has two: the day something was said ("Ngày 13-2, người
+    phát ngôn ... nói rằng ... cuộc điện đàm mới đây") and dates inside what was said ("Ngoại
+    trưởng Rubio nói ... cuộc điện đàm ... hôm 20/10").
+      - For what someone said (`statements`), only a date before the verb of speech dates the
+        statement, and only one that is not "after"/"before" something ("Sau cuộc điện đàm ngày
+        12-2, ông Peskov nói"): the statement was made later, on a day the line does not give.
+      - For events (`kinds`), a date before the verb of speech dates the report, not the event,
+        when the event is named only in what was said: the event's date is the one what was said
+        gives, if any (undated, the item joins its article's dated report of the event).
+    Otherwise, and for any other list, the line's first date."""
+    said = _SPEECH.search(line)
+    if said is None or not (kinds or statements):
+        return event_date(line, article)
+    head = line[: said.start()]
+    before = event_date(head, article)
+    if statements:
+        if before is None or _BEFORE_OR_AFTER.search(head[: max(0, head.find(before.written))]):
+            return None
+        return before
+    if before is not None and not any(re.search(rf"\b({FOCUS[k][2]})\b", fold(head)) for k in kinds):
+        return event_date(line[said.start() :], article)
+    return event_date(line, article)
 
 def kind_words(kinds: list[str], names: set[str]) -> str:
     """A keyword query for the lines that state events of `kinds`: their words, and the names asked about."""

@@ -719,7 +719,7 @@ class Pipeline:
         hits, pool = self._list_pool(question, kinds, who, plans, history, index)
         period = asked_period(question, vi)
         if period is not None:  # "in 2025", "since the call of 12 February": what falls outside is not listed
-            pool = [h for h in pool if period.admits(self._date_of(h, index), self._article_day(h.file, index))]
+            pool = [h for h in pool if period.admits(self._date_of(h, index, kinds, bool(who)), self._article_day(h.file, index))]
         check = listing.check_for(kinds, plans)
         items: list[listing.Item] = []
         dates: dict[int, object] = {}  # chunk id -> the date its line gives (read once)
@@ -727,7 +727,7 @@ class Pipeline:
             if cancel is not None and cancel.is_set():
                 answer.cancelled = True
                 return finish(Reason.CANCELLED)
-            ev, when = self._line(h, rank, index)
+            ev, when = self._line(h, rank, index, kinds, bool(who))
             if not who and not related:  # the model answers the kind's yes-no question about this line alone
                 ask = [{"role": "system", "content": listing.JUDGE_SYSTEM}, {"role": "user", "content": listing.judge_prompt(trim(ev.text, question, listing.JUDGED_CHARS), check)}]
                 with self._lock:
@@ -823,21 +823,20 @@ class Pipeline:
         return trim(ev.text, question, listing.RELATED_CHARS) if related else listing.clause(ev.text)
 
     @staticmethod
-    def _line(h: Hit, rank: int, index: LoadedIndex):
-        """A list candidate as evidence, with the date its line gives (rag/dates.py)."""
+    def _line(h: Hit, rank: int, index: LoadedIndex, kinds: list[str], statements: bool):
+        """A list candidate as evidence, with the date its line gives for what is listed (listing.item_date)."""
         from rag.answer.prompt import _sanitize
 
         doc = index.docs.get(h.file)
         text = " ".join(_sanitize(h.text).split())
         ev = Evidence(1, h.file, h.start_line, h.end_line, text, doc.title if doc else "", doc.date if doc else "", h.chunk_id, rank)
-        return ev, Pipeline._date_of(h, index)
+        return ev, Pipeline._date_of(h, index, kinds, statements)
 
     @staticmethod
-    def _date_of(h: Hit, index: LoadedIndex):
-        """The date a candidate line gives, read against its article's date line (rag/dates.py)."""
-        from rag.dates import event_date
-
-        return event_date(h.text, Pipeline._article_day(h.file, index))
+    def _date_of(h: Hit, index: LoadedIndex, kinds: list[str], statements: bool):
+        """The date a candidate line gives for what is listed, read against its article's date line
+        (listing.item_date, rag/dates.py)."""
+        return listing.item_date(h.text, Pipeline._article_day(h.file, index), kinds, statements)
 
     @staticmethod
     def _article_day(file: str, index: LoadedIndex):

@@ -11,7 +11,9 @@ Per question:
     answer's items (an event reported twice and listed twice counts once);
   - order (timelines): over pairs of found gold items whose order is known (both dated, or both
     undated in one article, in the gold's order), the share the answer lists in the same order;
-  - dates: over found gold items with a date, the share the answer dates the same.
+  - dates: over found gold items with a date, the share the answer dates the same (right), and
+    the share it gives another resolved date (wrong; an item left undated, or dated "year not
+    stated", is neither).
 An answer that is not a list counts as one item citing all its citations; a refusal has none.
 """
 
@@ -102,6 +104,7 @@ def score(row: dict, ans) -> dict:
         "order": concordant / pairs if pairs else None,
         "dates_checked": len(dated),
         "dates_right": sum(_same_date(got[first[gi]]["date"], gold[gi]["date"]) for gi in dated),
+        "dates_wrong": sum(got[first[gi]]["date"] is not None and not _same_date(got[first[gi]]["date"], gold[gi]["date"]) for gi in dated),
         "wrong_items": [sorted(f"{f}:{n}" for f, n in a["cited"]) for a, ok in zip(got, right) if not ok],
         "missed": [gold[gi]["what"] for gi in range(len(gold)) if gi not in first],
         "answer": ans.answer,
@@ -141,6 +144,7 @@ def summary(records: Sequence[dict]) -> dict:
         "order": sum((r["order"] or 0) * r["order_pairs"] for r in records) / pairs if pairs else None,
         "order_pairs": pairs,
         "dates_right": sum(r["dates_right"] for r in records) / dates if dates else None,
+        "dates_wrong": sum(r.get("dates_wrong", 0) for r in records) / dates if dates else None,
         "dates_checked": dates,
         "detected_as_list": sum(r["answered_shape"] != "one" for r in records),
         "p50_ms": ms[len(ms) // 2] if ms else None,
@@ -155,16 +159,16 @@ def markdown(records: Sequence[dict], summ: dict, title: str) -> str:
         (
             f"{summ['questions']} questions; item precision {f(summ['item_precision'])} "
             f"(distinct {f(summ['distinct_precision'])}), item recall {f(summ['item_recall'])}, "
-            f"order {f(summ['order'])} ({summ['order_pairs']} pairs), dates right {f(summ['dates_right'])} ({summ['dates_checked']}), "
+            f"order {f(summ['order'])} ({summ['order_pairs']} pairs), dates right {f(summ['dates_right'])}, wrong {f(summ['dates_wrong'])} ({summ['dates_checked']}), "
             f"answered as a list {summ['detected_as_list']}, median {summ['p50_ms'] / 1000 if summ['p50_ms'] else 0:.1f} s"
         ),
         "",
-        "| id | lang | shape (answered) | items | right | distinct | precision | recall | order | dates | s |",
+        "| id | lang | shape (answered) | items | right | distinct | precision | recall | order | dates right/wrong/checked | s |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in records:
         lines.append(
             f"| {r['id']} | {r['lang']} | {r['shape']} ({r['answered_shape']}) | {r['returned']} | {r['correct']} | {r['distinct']} | {f(r['precision'])} | "
-            f"{f(r['recall'])} | {f(r['order'])} | {r['dates_right']}/{r['dates_checked']} | {r['ms'] / 1000:.1f} |"
+            f"{f(r['recall'])} | {f(r['order'])} | {r['dates_right']}/{r.get('dates_wrong', 0)}/{r['dates_checked']} | {r['ms'] / 1000:.1f} |"
         )
     return "\n".join(lines) + "\n"

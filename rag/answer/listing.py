@@ -198,7 +198,6 @@ def speaks(line: str, who: str) -> bool:
     return bool(re.search(said, folded) or re.search(rf"\btheo (ong |ba )?(\w+ ){{0,2}}{re.escape(who)}\b", folded))
 
 
-
 def item_date(line: str, article, kinds: list[str], statements: bool) -> EventDate | None:
     """The date a list item's line gives for what the item lists (rag/dates.py reads the first date
     of the line). A line that reports speech has two: the day something was said ("Ngày 13-2, người
@@ -223,6 +222,7 @@ def item_date(line: str, article, kinds: list[str], statements: bool) -> EventDa
     if before is not None and not any(re.search(rf"\b({FOCUS[k][2]})\b", fold(head)) for k in kinds):
         return event_date(line[said.start() :], article)
     return event_date(line, article)
+
 
 def kind_words(kinds: list[str], names: set[str]) -> str:
     """A keyword query for the lines that state events of `kinds`: their words, and the names asked about."""

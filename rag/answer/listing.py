@@ -127,18 +127,18 @@ _ASKS_SAID = {
     True: re.compile(r"^(.+?)\b(?:đã |từng )?(?:nói|phát biểu|tuyên bố|cho biết|đánh giá|bình luận|nhận xét|đưa ra những tuyên bố)\b", re.IGNORECASE),
 }
 # Verbs that report speech in a Vietnamese line ("ông Peskov cho biết", "- ông Peskov nói thêm").
-# Folded. Not "phát biểu": in these articles mostly a noun ("Những phát biểu của ông Ushakov ...").
-_SAYS = re.compile(
-    r"\b(noi|cho biet|tuyen bo|nhan manh|khang dinh|tiet lo|mo ta|bay to|nhac lai|luu y|thong bao|danh gia|viet|"
-    r"de cap|thua nhan|binh luan|keu goi|canh bao|hua|xac nhan|noi them|nhan dinh)\b"
+# Not "phát biểu": in these articles mostly a noun ("Những phát biểu của ông Ushakov ...").
+_SPEECH_VERBS = (
+    "nói", "cho biết", "tuyên bố", "nhấn mạnh", "khẳng định", "tiết lộ", "mô tả", "bày tỏ", "nhắc lại", "lưu ý",
+    "thông báo", "đề cập", "thừa nhận", "bình luận", "kêu gọi", "cảnh báo", "xác nhận", "nhận định",
 )
-# The same verbs written out, to find where a line's report of speech begins (folded, "noi" would
-# also be "nơi", a place); "nói chuyện" is a talk, an event, not speech.
-_SPEECH = re.compile(
-    r"\b(nói(?! chuyện)|cho biết|tuyên bố|nhấn mạnh|khẳng định|tiết lộ|mô tả|bày tỏ|nhắc lại|lưu ý|thông báo|"
-    r"đề cập|thừa nhận|bình luận|kêu gọi|cảnh báo|xác nhận|nhận định)\b",
-    re.IGNORECASE,
-)
+# Speech only right after a speaker's name: elsewhere mostly a noun ("đánh giá") or not speech.
+_AFTER_A_NAME = ("đánh giá", "viết", "hứa", "nói thêm")
+# Folded, after a name (speaks): "noi" is also "nơi", but not right after "ông Peskov".
+_SAYS = re.compile(r"\b(" + "|".join(fold(v) for v in _SPEECH_VERBS + _AFTER_A_NAME) + r")\b")
+# Written out, to find where a line's report of speech begins (item_date); "nói chuyện" is a talk,
+# an event, not speech.
+_SPEECH = re.compile(r"\b(nói(?! chuyện)|" + "|".join(_SPEECH_VERBS[1:]) + r")\b", re.IGNORECASE)
 _BEFORE_OR_AFTER = re.compile(r"\b(sau|trước|kể từ|từ)\b", re.IGNORECASE)
 MAX_STATEMENTS = 5  # lines of one speaker, the closest to the question first
 MAX_RELATED = 4  # lines of a list of neither events nor statements: retrieval's best, as many as a single answer is shown

@@ -50,6 +50,12 @@ def test_parse_accepts_only_a_shown_line_and_a_phrase_of_it(raw, line, phrase):
     assert (got.line, got.phrase) == (line, phrase)
 
 
+LONG_COPY = (
+    "ngày, Ngoại trưởng Nga Sergey Lavrov cho biết, Moscow vẫn sẵn sàng tổ chức hội nghị thượng đỉnh Nga-Mỹ tại "
+    "Budapest (Hungary). Ông Lavrov nói: “Chúng tôi vẫn sẵn sàng tổ chức hội nghị thượng đỉnh"
+)
+
+
 @pytest.mark.parametrize(
     "kind, phrase, ok",
     [
@@ -60,6 +66,10 @@ def test_parse_accepts_only_a_shown_line_and_a_phrase_of_it(raw, line, phrase):
         ("who", "ông Lavrov", True),
         ("who", "đã đồng ý", False),
         ("what", "đã đồng ý", True),
+        # from "cùng ngày," on: a passage, not a time (the copy ran to 60 words; 36 here)
+        ("when", LONG_COPY, False),
+        ("when", "Ngày 20-10", True),
+        ("what", LONG_COPY, True),  # what someone said may take a sentence
     ],
 )
 def test_a_phrase_must_be_what_the_question_asks_for(kind, phrase, ok):

@@ -457,7 +457,7 @@ RULES = {
             "a copy the model was forced into: it would not have written those words (answers to questions the lines do not answer)",
             "mean unconstrained probability of the copied tokens >= 0.65 (MIN_COPY_WILL); seeds, heldout, blind",
         ),
-        Rule("fits-kind", "a copy that is not what was asked: no time for a when-question, no number for how many, no person for who", "regexes in rag/answer/reader.py fits(); seeds, heldout, blind"),
+        Rule("fits-kind", "a copy that is not what was asked: no time for a when-question, no number for how many, no person for who, or more than 25 words for any of the three (a passage, not a time)", "regexes in rag/answer/reader.py fits(); seeds, heldout, blind; the 25 words (MAX_SHORT_COPY, 0.3.12) from the longest right copy of these kinds in the development and public reports, 20 words"),
         Rule(
             "act-not-stated",
             "a who- or what-question about an act (propose, confirm, invite, nominate, ...) answered from lines that never state it: the small model fills 'Who proposed X?' with whoever is near X",

@@ -233,6 +233,14 @@ def test_the_speaker_a_what_was_said_question_asks_about(question, vietnamese, w
     assert listing.speaker(question, vietnamese, hash_index.keyword.names) == who
 
 
+def test_a_place_the_articles_write_is_no_speaker(hash_index):
+    from rag.answer.pipeline import qualifying_places
+
+    question = "What did Hungary's prime minister say about hosting the summit in Budapest?"
+    assert "hungary" in qualifying_places(hash_index)
+    assert listing.speaker(question, False, hash_index.keyword.names, qualifying_places(hash_index)) == ""
+
+
 @pytest.mark.parametrize(
     "line, who, speaks",
     [

@@ -159,13 +159,15 @@ def _places() -> frozenset[str]:
     return frozenset(fold(w) for vi, en in NAMES.items() for name in (vi, *en) for w in name.split())
 
 
-def speaker(question: str, vietnamese: bool, names: frozenset[str]) -> str:
+def speaker(question: str, vietnamese: bool, names: frozenset[str], places: frozenset[str] = frozenset()) -> str:
     """The person a "what did X say" list question asks about (folded), or "": the last name the
     articles know before the verb, or after "'s comments" / "phát biểu của"; never a country,
-    capital or institution ("Ông Lavrov kỳ vọng gì ở Washington và đánh giá ...")."""
+    capital or institution ("Ông Lavrov kỳ vọng gì ở Washington và đánh giá ..."), nor another of
+    the `places` the articles write (pipeline.qualifying_places: "What did Hungary's prime minister
+    say ...?" asks about someone the articles never name, not about Hungary)."""
     from rag.text import words as split
 
-    text, places = " ".join(question.split()), _places()
+    text, places = " ".join(question.split()), _places() | places
     for pattern in (_ASKS_SAID[vietnamese], _SAID_OF[vietnamese]):
         m = _said(pattern, text)
         said = m.group(1) if m else ""

@@ -547,7 +547,7 @@ class Pipeline:
 
         asked = analyse(question)
         kinds = listing.focus(question, vi) if asked.many else []
-        who = "" if kinds or not asked.many else listing.speaker(question, vi, index.keyword.names)
+        who = "" if kinds or not asked.many else listing.speaker(question, vi, index.keyword.names, qualifying_places(index))
         # A list of neither events nor one person's statements takes the lines closest to the question;
         # "what did he say" with no speaker found is answered as one question.
         if kinds or who or (asked.many and not listing.asks_said(question, vi)):

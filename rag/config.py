@@ -30,6 +30,7 @@ class Settings:
     evidence_order: str = "best-first"  # best-first | best-last (the strongest line next to the question)
     max_tokens: int = 160  # longest answer the model may write
     n_ctx: int = 3072
+    draft_tokens: int = 3  # local model: tokens guessed from the prompt per decoding step (prompt-lookup decoding); 0: off
     max_file_mb: float = 8.0  # larger files are skipped (with the reason), not indexed
     min_evidence: float = -1.0  # refuse below this retrieval confidence; -1: the embedder's default
     quote_min: float = -1.0  # when the model's answer fails the check, quote a shown line this close to the question instead of refusing; -1: the embedder's default, 0: off
@@ -81,6 +82,8 @@ def load_settings(config_path: str | None = None, **flags) -> Settings:
         raise ConfigError(f"Unknown evidence_order {settings.evidence_order!r}: use best-first or best-last.")
     if settings.answer_step not in ("auto", "evidence-first", "compose"):
         raise ConfigError(f"Unknown answer_step {settings.answer_step!r}: use auto, evidence-first or compose.")
+    if not 0 <= settings.draft_tokens <= 16:
+        raise ConfigError(f"draft_tokens must be 0 (off) to 16, got {settings.draft_tokens}. 3 is the measured default.")
     from rag.kinds import EMBEDDERS
 
     if settings.embedder not in EMBEDDERS:

@@ -433,3 +433,46 @@ def test_places_are_kept_for_the_index_answered_from_only(hash_index, seeds_copy
     second = load_index(tmp_path / "index")
     assert "helsinki" in pipeline.qualifying_places(second) and "helsinki" not in first
     assert list(pipeline._PLACES.values()) == [pipeline.qualifying_places(second)]
+
+
+@pytest.mark.parametrize(
+    "history, n, want",
+    [
+        ([5, 6, 7, 8, 9, 5, 6, 7], 3, [8, 9, 5]),  # the last three tokens seen before: what followed them
+        ([1, 2, 3, 1, 2, 4, 1, 2], 2, [4, 1]),  # the most recent earlier occurrence, not the first
+        ([1, 2, 3, 4, 9, 3], 3, [4, 9, 3]),  # only the last token recurs
+        ([1, 2, 3], 3, []),  # nothing recurs: no draft
+        ([7], 3, []),
+    ],
+)
+def test_prompt_lookup_drafts_what_followed_the_newest_tokens_before(history, n, want):
+    from rag.models.generate import _lookup
+
+    assert _lookup(history, n) == want
+
+
+def test_draft_tokens_setting_is_bounded(monkeypatch):
+    from rag.config import load_settings
+    from rag.errors import ConfigError
+
+    monkeypatch.setenv("RAG_DRAFT_TOKENS", "0")
+    assert load_settings().draft_tokens == 0
+    monkeypatch.setenv("RAG_DRAFT_TOKENS", "-1")
+    with pytest.raises(ConfigError, match="draft_tokens"):
+        load_settings()
+
+
+def test_a_short_kind_copy_stops_one_word_past_its_bound(hash_index):
+    """A when-, how-many or who-copy longer than MAX_SHORT_COPY words is rejected (`fits`), so the
+    reader is asked to stop one word past it instead of writing the rest out; other copies run on."""
+    import re
+
+    from rag.answer.reader import MAX_SHORT_COPY
+
+    whole = lambda messages: "Line: {}\nAnswer: {}".format(*re.search(r"\[(\d+)\] <<<(.*?)>>>", messages[-1]["content"]).groups())
+    p = make_pipeline(hash_index, whole, answer_step="evidence-first")
+    bounds, inner = [], p.generator.pick_and_copy
+    p.generator.pick_and_copy = lambda *a, **kw: (bounds.append(kw.get("max_words")), inner(*a, **kw))[1]
+    a = p.ask("Khi nào Điện Kremlin và Nhà Trắng thông báo hội nghị thượng đỉnh tại Budapest?")
+    p.ask(Q)  # not a time, an amount or a person: no bound
+    assert bounds == [MAX_SHORT_COPY + 1, None], a.to_dict()

@@ -148,3 +148,47 @@ def test_the_shipped_probe_reads_the_seeds_as_news_and_written_instructions_as_i
     by_probe = learned.flags(pipeline.embedder.embed_documents(lines))
     either = by_probe | np.array([is_instruction(line) for line in lines])
     assert by_probe.mean() >= 0.8 and either.mean() >= 0.9, (by_probe.mean(), either.mean())  # measured: 0.83 and 0.94
+
+
+def test_decoding_without_drafts_is_llama_cpp_pythons_own(pipeline):
+    """`stream` runs its own greedy loop (to add prompt-lookup drafts); with drafts off it must
+    write exactly what llama-cpp-python's create_chat_completion writes with the same settings."""
+    from rag.answer.pipeline import NO_QUESTION
+    from rag.answer.prompt import SYSTEM
+
+    gen = pipeline.generator
+    evidence = "\n".join(pipeline.index.docs["001_f9b850b45a61ace5.txt"].lines[14:16])
+    msgs = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": f"{evidence}\nAi đề xuất tổ chức hội nghị ở Budapest?"}]
+    draft, gen.draft = gen.draft, 0
+    try:
+        ours = "".join(gen.stream(msgs, 48, ban=NO_QUESTION))
+    finally:
+        gen.draft = draft
+    gen._from_system(msgs)
+    parts = gen.llm.create_chat_completion(
+        messages=msgs, stream=True, temperature=0.0, top_k=1, max_tokens=48, repeat_penalty=1.05, logit_bias=gen.banned(NO_QUESTION)
+    )
+    theirs = "".join(p["choices"][0].get("delta", {}).get("content") or "" for p in parts)
+    assert ours and ours == theirs
+
+
+def test_drafts_from_the_prompt_save_decoding_steps(pipeline):
+    """A reply that quotes its prompt is decoded in fewer steps than it has tokens, the same on
+    every run, and nothing drafted but not written is left in the KV cache."""
+    gen = pipeline.generator
+    line = pipeline.index.docs["001_f9b850b45a61ace5.txt"].lines[14]
+    msgs = [{"role": "system", "content": "Repeat the user's text exactly."}, {"role": "user", "content": line}]
+    prompt = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in msgs) + "<|im_start|>assistant\n"
+    n_prompt = len(gen.llm.tokenize(prompt.encode(), add_bos=False, special=True))
+    steps: list[int] = []
+    inner = gen.llm._ctx.decode
+    gen.llm._ctx.decode = lambda batch: (steps.append(1), inner(batch))[1]
+    try:
+        first = "".join(gen.stream(msgs, 40))
+    finally:
+        gen.llm._ctx.decode = inner
+    written = gen.count_tokens(first)
+    assert first and len(steps) < written * 0.7, (len(steps), written, first)
+    kept = gen.llm.detokenize(list(gen.llm._input_ids[n_prompt:])).decode("utf-8", "ignore")
+    assert first.startswith(kept) and len(kept) >= len(first) - 12, (kept, first)  # no drafted token left over
+    assert "".join(gen.stream(msgs, 40)) == first

@@ -220,7 +220,7 @@ def load_llm(settings: Settings) -> Generator:
     from rag.models.assets import llm_path
     from rag.models.generate import LlamaGenerator
 
-    gen = LlamaGenerator(str(llm_path(settings.llm_path or None)), settings.n_ctx, settings.threads or None)
+    gen = LlamaGenerator(str(llm_path(settings.llm_path or None)), settings.n_ctx, settings.threads or None, draft=settings.draft_tokens)
     gen.warm(SYSTEM if settings.answer_step == "compose" else READER_SYSTEM)
     gen.banned(NO_QUESTION)  # while the models load, not on the first answer
     return gen
@@ -649,7 +649,18 @@ class Pipeline:
         alone: shown the four lines, the same 39 English heldout and blind questions got 23 right
         answers at 4.2 s median and 12.7 s p95; shown one, 24 at 2.6 s and 7.0 s. docs/architecture.md."""
         from rag.answer.prompt import _sanitize
-        from rag.answer.reader import READER_SYSTEM, Read, answer_line, fits, parse, reader_prompt, sentence_of, with_name
+        from rag.answer.reader import (
+            MAX_SHORT_COPY,
+            READER_SYSTEM,
+            SHORT_KINDS,
+            Read,
+            answer_line,
+            fits,
+            parse,
+            reader_prompt,
+            sentence_of,
+            with_name,
+        )
 
         shown, vi, question = answer.evidence, asked.vietnamese, asked.text
         asking = question if not history else f"{question} (previous question: {history[-1][0]})"
@@ -662,7 +673,12 @@ class Pipeline:
         messages = [{"role": "system", "content": READER_SYSTEM}, {"role": "user", "content": reader_prompt(asking, [first])}]
         with self._lock:
             self._warm(READER_SYSTEM)
-            answer.raw = self.generator.pick_and_copy(messages, {first.number: " ".join(_sanitize(first.text).split())}, line=first.number)
+            # A time, an amount or a person longer than MAX_SHORT_COPY words fails `fits` below: the
+            # copy stops one word past it instead of being written out (up to 80 tokens, ~5 s)
+            bound = MAX_SHORT_COPY + 1 if asked.kind in SHORT_KINDS else None
+            answer.raw = self.generator.pick_and_copy(
+                messages, {first.number: " ".join(_sanitize(first.text).split())}, line=first.number, max_words=bound
+            )
         answer.timings_ms["first_token"] = (time.perf_counter() - t0) * 1000
         read = parse(answer.raw, shown)
         if not read.line:

@@ -92,6 +92,7 @@ _PERSON = re.compile(
 # line that says the date is not agreed, from its "cùng ngày,"). The longest right copy of these
 # kinds in the development and public reports is 20 words (an XQuAD "(1685)" inside a clause).
 MAX_SHORT_COPY = 25
+SHORT_KINDS = ("when", "amount", "who")  # the kinds whose answer is at most MAX_SHORT_COPY words
 
 
 def fits(kind: str, phrase: str) -> bool:
@@ -99,7 +100,7 @@ def fits(kind: str, phrase: str) -> bool:
     answer names a time, a how-many/how-long one a number (a bare day-month is a date, not an
     amount), a who-question's a person, a name or a title, each in at most MAX_SHORT_COPY
     words. Other kinds: anything."""
-    if kind in ("when", "amount", "who") and len(phrase.split()) > MAX_SHORT_COPY:
+    if kind in SHORT_KINDS and len(phrase.split()) > MAX_SHORT_COPY:
         return False
     if kind == "when":
         return bool(_DATE.search(phrase))

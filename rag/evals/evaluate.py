@@ -45,10 +45,10 @@ class Replaying:
             self.memo[key] = list(self.inner.stream(messages, max_tokens, ban=ban))
         yield from self.memo[key]
 
-    def pick_and_copy(self, messages, lines, max_tokens: int = 80, line: int | None = None) -> str:
-        key = self._key("read", messages, lines, max_tokens, line)
+    def pick_and_copy(self, messages, lines, max_tokens: int = 80, line: int | None = None, max_words: int | None = None) -> str:
+        key = self._key("read", messages, lines, max_tokens, line, max_words)
         if key not in self.memo:
-            self.memo[key] = (self.inner.pick_and_copy(messages, lines, max_tokens, line=line), dict(self.inner.last_read))
+            self.memo[key] = (self.inner.pick_and_copy(messages, lines, max_tokens, line=line, max_words=max_words), dict(self.inner.last_read))
         out, self.last_read = self.memo[key]
         return out
 

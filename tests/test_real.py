@@ -175,11 +175,12 @@ def test_decoding_without_drafts_is_llama_cpp_pythons_own(pipeline):
 def test_drafts_from_the_prompt_save_decoding_steps(pipeline):
     """A reply that quotes its prompt is decoded in fewer steps than it has tokens, the same on
     every run, and nothing drafted but not written is left in the KV cache."""
+    from rag.models.generate import chat_prompt
+
     gen = pipeline.generator
     line = pipeline.index.docs["001_f9b850b45a61ace5.txt"].lines[14]
     msgs = [{"role": "system", "content": "Repeat the user's text exactly."}, {"role": "user", "content": line}]
-    prompt = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in msgs) + "<|im_start|>assistant\n"
-    n_prompt = len(gen.llm.tokenize(prompt.encode(), add_bos=False, special=True))
+    n_prompt = len(gen.llm.tokenize(chat_prompt(msgs).encode(), add_bos=False, special=True))
     steps: list[int] = []
     inner = gen.llm._ctx.decode
     gen.llm._ctx.decode = lambda batch: (steps.append(1), inner(batch))[1]

@@ -20,6 +20,12 @@ class Generator(Protocol):
     def stream(self, messages: Sequence[Message], max_tokens: int = 200, ban: str = "") -> Iterator[str]: ...
 
 
+def chat_prompt(messages: Sequence[Message]) -> str:
+    """`messages` in the model's chat template (Qwen's ChatML, as its GGUF's template renders them),
+    up to the assistant's turn."""
+    return "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages) + "<|im_start|>assistant\n"
+
+
 def _lookup(history: list[int], n: int, longest: int = 3) -> list[int]:
     """Prompt-lookup drafting: the `n` tokens that followed the most recent earlier occurrence of
     the last `longest` (else fewer) tokens of `history`; [] when none recurs."""
@@ -113,8 +119,7 @@ class LlamaGenerator:
         split of the same tokens differ in the last bits, so asking the same question twice gave two
         answers (2 of 11 seeds questions). `ban`: characters no generated token may contain."""
         self._from_system(messages)
-        prompt = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages) + "<|im_start|>assistant\n"
-        tokens = self.llm.tokenize(prompt.encode("utf-8"), add_bos=False, special=True)
+        tokens = self.llm.tokenize(chat_prompt(messages).encode("utf-8"), add_bos=False, special=True)
         yield from self._greedy(tokens, max_tokens, self.banned(ban), repeat_penalty=1.05, draft=self.draft)
 
     def _greedy(self, tokens: list[int], max_tokens: int, bias: dict[int, float], repeat_penalty: float, draft: int) -> Iterator[str]:
@@ -211,9 +216,7 @@ class LlamaGenerator:
 
         llm = self.llm
         tok = lambda text, special=False: llm.tokenize(text.encode("utf-8"), add_bos=False, special=special)
-        prompt = (
-            "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages) + "<|im_start|>assistant\nLine:"
-        )
+        prompt = chat_prompt(messages) + "Line:"
         ids = tok(prompt, special=True)
         self._from_system(messages)
         ids = ids + tok(" ")  # Qwen writes "Line: 2" as "Line", ":", " ", "2": the number is one token after the space
@@ -256,7 +259,7 @@ class LlamaGenerator:
 
         llm = self.llm
         tok = lambda text, special=False: llm.tokenize(text.encode("utf-8"), add_bos=False, special=special)
-        prompt = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages) + "<|im_start|>assistant\n"
+        prompt = chat_prompt(messages)
         self._from_system(messages)
         yes, no = tok("Yes")[0], tok("No")[0]
         verdict = OneOf({yes, no})

@@ -120,13 +120,13 @@ class LlamaGenerator:
         answers (2 of 11 seeds questions). `ban`: characters no generated token may contain."""
         self._from_system(messages)
         tokens = self.llm.tokenize(chat_prompt(messages).encode("utf-8"), add_bos=False, special=True)
-        yield from self._greedy(tokens, max_tokens, self.banned(ban), repeat_penalty=1.05, draft=self.draft)
+        yield from self._greedy(tokens, max_tokens, self.banned(ban))
 
-    def _greedy(self, tokens: list[int], max_tokens: int, bias: dict[int, float], repeat_penalty: float, draft: int) -> Iterator[str]:
+    def _greedy(self, tokens: list[int], max_tokens: int, bias: dict[int, float]) -> Iterator[str]:
         """Greedy decoding of `tokens`' continuation, as llama-cpp-python's create_completion does it
-        (the same sampler chain: logit bias, repetition penalty over the last 64 generated tokens,
-        argmax; it stops at the end-of-turn token), with prompt-lookup drafts: after each token,
-        the `draft` tokens that followed the last occurrence of the newest one to three tokens in
+        (the same sampler chain: logit bias, repetition penalty 1.05 over the last 64 generated
+        tokens, argmax; it stops at the end-of-turn token), with prompt-lookup drafts: after each
+        token, the `self.draft` tokens that followed the last occurrence of the newest one to three tokens in
         the prompt (or the reply) are evaluated with it in one batch, and kept while the model's own
         choice agrees. An answer quotes its lines, so most steps keep some: docs/architecture.md
         "Decoding". Text is yielded as whole UTF-8 characters."""
@@ -155,7 +155,7 @@ class LlamaGenerator:
                 return out
 
             processors = LogitsProcessorList([biased])
-        sampler = llm._init_sampler(top_k=1, temp=0.0, repeat_penalty=repeat_penalty, logits_processor=processors)
+        sampler = llm._init_sampler(top_k=1, temp=0.0, repeat_penalty=1.05, logits_processor=processors)
         llm.eval(tokens[llm.n_tokens :])  # logits for the last prompt token only
         history, pending, at = list(tokens), [], -1  # `at`: which output of the last batch to sample
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
@@ -173,7 +173,7 @@ class LlamaGenerator:
                     at += 1
                     continue
                 self._forget(len(pending))
-                pending = _lookup(history, draft) if draft else []
+                pending = _lookup(history, self.draft) if self.draft else []
                 batch = [token, *pending]
                 llm._batch.set_batch(batch=batch, n_past=llm.n_tokens, logits_all=True)
                 llm._ctx.decode(llm._batch)

@@ -21,7 +21,7 @@ def test_answer_is_cited_and_verified(hash_index):
     assert not a.refused and "".join(tokens) == a.raw
     assert any((c.file, c.line_start) == ("001_f9b850b45a61ace5.txt", 15) for c in a.citations)
     d = a.to_dict()
-    assert set(d) == {"question", "answer", "refused", "reason", "citations", "sources", "timings_ms", "suspect_pages", "warning", "shape", "items", "dropped"}
+    assert set(d) == {"question", "answer", "refused", "reason", "citations", "sources", "timings_ms", "suspect_pages", "warning", "shape", "items", "dropped", "read"}
     assert d["suspect_pages"] == [] and d["warning"] == ""
     assert d["reason"] == "" and make_pipeline(hash_index, "NOT FOUND").ask(Q).to_dict()["reason"] == "model-not-found"
     assert set(d["timings_ms"]) == {"retrieve", "first_token", "total"}

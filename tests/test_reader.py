@@ -287,10 +287,24 @@ def test_the_answer_quotes_the_sentence_that_holds_the_copy(phrase, limit, want)
 
 
 def test_a_copied_country_or_institution_is_written_in_english_by_our_code(hash_index):
-    p = make_pipeline(hash_index, _pick("Điện Kremlin"), answer_step="evidence-first", translate_answers=True)
-    a = p.ask("What did the Kremlin and the White House announce about a summit in Budapest?")
-    assert a.answer.startswith("The Kremlin [1]"), a.answer
-    assert len(p.generator.calls) == 1  # the reader only: no translation was asked of the model
+    p = make_pipeline(hash_index, "", answer_step="evidence-first", translate_answers=True)
+    asked = analyse("Who announced the summit in Budapest?")
+    assert p._english_phrase("Điện Kremlin", 1, asked, None).startswith("The Kremlin [1]")
+    assert p.generator.calls == []  # no translation was asked of the model
+
+
+def test_an_english_copy_that_only_says_the_question_back_is_a_partial_answer(hash_index):
+    """`restates-question` on the English the reader reads: the Vietnamese copy shares no words with
+    the English question, so the check of the copy could not see that "The Kremlin" says nothing
+    the question does not. The answer then says what the line reports instead."""
+    q = "What did the Kremlin and the White House announce about a summit in Budapest?"
+    a = make_pipeline(hash_index, _pick("Điện Kremlin"), answer_step="evidence-first", translate_answers=True).ask(q)
+    assert a.reason == "partial" and a.dropped_by == ["restates-question"], a.answer
+    assert a.answer.startswith("No article answers") and "Điện Kremlin và Nhà Trắng thông báo" in a.answer
+    kept = make_pipeline(hash_index, _pick("Điện Kremlin"), answer_step="evidence-first", translate_answers=True)
+    kept.ablate = frozenset({"restates-question"})
+    assert kept.ask(q).answer.startswith("The Kremlin [1]")
+    assert cite.restates("The Kremlin", q) and not cite.restates("Sáu lần", "How many times did they meet?")
 
 
 def test_a_translation_keeps_the_months_of_its_source():

@@ -48,6 +48,15 @@ def test_cited_lines_were_shown_to_the_model(pipeline):
         assert {(c.file, c.line_start) for c in a.citations} <= shown
 
 
+def test_an_answer_records_the_models_own_confidence(pipeline):
+    """`read` (docs/verification.md): the reader's probability that its line does not answer and
+    its copy's, for an English copy; the composer's probability of NOT FOUND, for a composed answer."""
+    copied = pipeline.ask("When did Lavrov and Rubio talk on the phone?")
+    assert 0 <= copied.read["p_none"] <= 1 and 0 < copied.read["will"] <= 1, copied.to_dict()
+    composed = pipeline.ask("Cuộc hội đàm giữa Lavrov và Tillerson kéo dài bao lâu?")
+    assert 0 <= composed.read["p_not_found"] < 0.5, composed.to_dict()  # it answers: NOT FOUND was unlikely
+
+
 def test_cli_json_with_real_models(pipeline):
     idx = str(pipeline.index.path.parent)
     r = CliRunner().invoke(cli, ["--corpus", str(SEEDS), "--index", idx, "ask", "--json", "Ai đề xuất tổ chức hội nghị ở Budapest?"])

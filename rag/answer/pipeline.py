@@ -114,6 +114,7 @@ class Answer:
     suspect: dict[str, list[int]] = field(default_factory=dict)  # cited or listed files holding instruction lines
     shape: str = "one"  # one | list | timeline (rag/question.py); a list's items are in `items`
     items: list = field(default_factory=list)  # rag.answer.listing.Item, in the answer's order
+    read: dict = field(default_factory=dict)  # the model's own confidence: p_none, will (reader), p_not_found (composer); docs/verification.md
 
     @property
     def warning(self) -> str:
@@ -144,6 +145,7 @@ class Answer:
             "shape": self.shape,
             "items": [item.to_dict() for item in self.items],
             "dropped": [{"text": t, "rule": r} for t, r in zip(self.dropped, self.dropped_by or [""] * len(self.dropped))],
+            "read": dict(self.read),
         }
 
     def inline(self) -> str:
@@ -588,6 +590,9 @@ class Pipeline:
         answer.raw, answer.cancelled = self.generate(messages, on_token, cancel, first, ban=NO_QUESTION)
         if answer.cancelled:
             return finish(Reason.CANCELLED)
+        opening = getattr(self.generator, "last_opening", None)
+        if opening is not None:
+            answer.read["p_not_found"] = round(opening, 4)
         checked = self._check(answer.raw, shown, question, history, index)
         answer.dropped, answer.dropped_by = checked.dropped, checked.dropped_by
         if checked.said_not_found or not checked.citations:
@@ -681,9 +686,11 @@ class Pipeline:
             )
         answer.timings_ms["first_token"] = (time.perf_counter() - t0) * 1000
         read = parse(answer.raw, shown)
+        last = getattr(self.generator, "last_read", {})
+        wanted = last.get("wanted") or []
+        answer.read.update(p_none=last.get("p_none"), will=round(sum(wanted) / len(wanted), 4) if wanted else None)
         if not read.line:
             return self._not_stated(answer, vi, Reason.MODEL_NOT_FOUND, finish, index)
-        wanted = getattr(self.generator, "last_read", {}).get("wanted") or []
         if "copy-will" not in self.ablate and wanted and sum(wanted) / len(wanted) < MIN_COPY_WILL:
             answer.dropped, answer.dropped_by = [read.phrase], ["copy-will"]
             return self._not_stated(answer, vi, Reason.UNSURE, finish, index)
@@ -712,6 +719,13 @@ class Pipeline:
             t1 = time.perf_counter()
             answer.answer = self._english_phrase(read.phrase, answer.citations[0].number, asked, cancel, source)
             answer.timings_ms["translate"] = (time.perf_counter() - t1) * 1000
+            # `restates-question` on the words the user reads: the check above compared the
+            # Vietnamese copy with the English question, which share no words ("Kearney Boulevard"
+            # for "What kinds of trees is Kearney Boulevard lined with?")
+            shown_words = answer.answer.split(f" [{answer.citations[0].number}]")[0]
+            if "restates-question" not in self.ablate and cite.restates(shown_words, question):
+                answer.dropped, answer.dropped_by = [shown_words], ["restates-question"]
+                return self._partial(answer, chosen, vi, finish, index)
         elif source:
             answer.answer = f"{checked.text.rstrip('. ')} («{source}»)"
         if on_token:

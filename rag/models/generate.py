@@ -64,6 +64,7 @@ class LlamaGenerator:
         self._system, self._prefix, self._saved = "", [], None  # the warmed system message (see warm)
         self._bans: dict[str, dict[int, float]] = {}  # characters -> token ids (see banned)
         self.last_read: dict = {}  # the last pick_and_copy's probabilities (p_none, p_line, wanted per copied token)
+        self.last_opening: float | None = None  # the last stream's probability of opening with "NOT" (NOT FOUND)
         self.draft = draft  # prompt-lookup tokens tried per step in `stream` (0: none)
 
     def warm(self, system: str, cache_dir: Path | None = None) -> None:
@@ -157,6 +158,9 @@ class LlamaGenerator:
             processors = LogitsProcessorList([biased])
         sampler = llm._init_sampler(top_k=1, temp=0.0, repeat_penalty=1.05, logits_processor=processors)
         llm.eval(tokens[llm.n_tokens :])  # logits for the last prompt token only
+        first = np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(llm.n_vocab(),)).astype(np.float64)
+        first = np.exp(first - first.max())
+        self.last_opening = float(first[llm.tokenize(b"NOT", add_bos=False)[0]] / first.sum())
         history, pending, at = list(tokens), [], -1  # `at`: which output of the last batch to sample
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         try:

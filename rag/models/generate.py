@@ -66,6 +66,7 @@ class LlamaGenerator:
         self.last_read: dict = {}  # the last pick_and_copy's probabilities (p_none, p_line, wanted per copied token)
         self.last_opening: float | None = None  # the last stream's probability of opening with "NOT" (NOT FOUND)
         self.draft = draft  # prompt-lookup tokens tried per step in `stream` (0: none)
+        self._not_token = self.llm.tokenize(b"NOT", add_bos=False)[0]  # how a NOT FOUND reply opens
 
     def warm(self, system: str, cache_dir: Path | None = None) -> None:
         """Evaluate the fixed system message once, or load its saved KV state from disk (~10 MB),
@@ -158,9 +159,9 @@ class LlamaGenerator:
             processors = LogitsProcessorList([biased])
         sampler = llm._init_sampler(top_k=1, temp=0.0, repeat_penalty=1.05, logits_processor=processors)
         llm.eval(tokens[llm.n_tokens :])  # logits for the last prompt token only
-        first = np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(llm.n_vocab(),)).astype(np.float64)
-        first = np.exp(first - first.max())
-        self.last_opening = float(first[llm.tokenize(b"NOT", add_bos=False)[0]] / first.sum())
+        first = np.ctypeslib.as_array(llm._ctx.get_logits_ith(-1), shape=(llm.n_vocab(),))
+        first = np.exp(first - first.max())  # a new array: llama.cpp's logits are left as they are
+        self.last_opening = float(first[self._not_token] / first.sum())
         history, pending, at = list(tokens), [], -1  # `at`: which output of the last batch to sample
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         try:

@@ -328,7 +328,7 @@ def score_answer(item: GoldItem, ans, line_counts: dict[str, int], count_tokens=
         "timings_ms": dict(ans.timings_ms),
         "valid": citations_valid(cited, shown, line_counts) if cited else None,
         "evidence_hit": first_relevant(shown, item.gold) is not None if item.answerable else None,
-        "read": dict(getattr(ans, "read", {}) or {}),
+        "read": dict(ans.read),
     }
     if item.answerable:
         precision, recall = citation_scores(cited, item.gold, need_all=item.kind == "multi-article")

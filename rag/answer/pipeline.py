@@ -717,15 +717,19 @@ class Pipeline:
         source = source if len(source) > 1.5 * len(read.phrase) else ""  # quoted only where it adds to the phrase
         if not vi and self.settings.translate_answers:
             t1 = time.perf_counter()
-            answer.answer = self._english_phrase(read.phrase, answer.citations[0].number, asked, cancel, source)
+            english = self._english_words(read.phrase, asked, cancel, source)
             answer.timings_ms["translate"] = (time.perf_counter() - t1) * 1000
             # `restates-question` on the words the user reads: the check above compared the
             # Vietnamese copy with the English question, which share no words ("Kearney Boulevard"
             # for "What kinds of trees is Kearney Boulevard lined with?")
-            shown_words = answer.answer.split(f" [{answer.citations[0].number}]")[0]
+            shown_words = english or phrase
             if "restates-question" not in self.ablate and cite.restates(shown_words, question):
                 answer.dropped, answer.dropped_by = [shown_words], ["restates-question"]
                 return self._partial(answer, chosen, vi, finish, index)
+            # the sentence that holds the phrase is quoted after it, unless it is what is shown
+            quote, number = source or read.phrase, answer.citations[0].number
+            quoted = quote != (english or read.phrase)
+            answer.answer = f"{shown_words} [{number}] («{quote}»)" if quoted else f"{shown_words} [{number}]."
         elif source:
             answer.answer = f"{checked.text.rstrip('. ')} («{source}»)"
         if on_token:
@@ -959,13 +963,14 @@ class Pipeline:
         answer.reason = Reason.PARTIAL
         return answer
 
-    def _english_phrase(self, phrase: str, number: int, asked: Question, cancel: threading.Event | None, source: str = "") -> str:
-        """An English answer for a phrase copied from a Vietnamese line: dates and the names of
+    def _english_words(self, phrase: str, asked: Question, cancel: threading.Event | None, source: str = "") -> str:
+        """The English words shown for a phrase copied from a Vietnamese line ("" when none is kept:
+        the phrase is shown as copied): dates and the names of
         countries and institutions rewritten by our code (english_dates, rag/gazetteer.py), other
         names and numbers kept; the model translates what is left, and its translation is kept
         only if it adds no number, names no listed country or month its source does not, asks
-        nothing back and means the same. Shown with `source`, the
-        sentence that holds the phrase ("": the phrase itself)."""
+        nothing back and means the same. `source`: the sentence of the line that holds the phrase
+        ("": the phrase itself), which an office in the translation must come from."""
         from rag.answer.reader import asks_back, english_dates, months_kept, phrase_prompt
         from rag.gazetteer import english_honorifics, english_names, names_kept, offices_kept
         from rag.text import counted_digits
@@ -987,12 +992,7 @@ class Pipeline:
             if translated and short and not cancelled and bar is not None and not is_vietnamese(translated) and kept:
                 a, b = self.embedder.embed_queries([translated, carried])
                 english = translated if float(a @ b) >= bar else ""
-        quote = source or phrase
-        if not english:
-            head = phrase[:1].upper() + phrase[1:]
-            return f"{head} [{number}] («{quote}»)" if quote != phrase else f"{head} [{number}]."
-        english = english[:1].upper() + english[1:]
-        return f"{english} [{number}] («{quote}»)" if english != quote else f"{english} [{number}]."
+        return english[:1].upper() + english[1:]
 
     def generate(
         self,

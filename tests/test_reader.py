@@ -490,4 +490,3 @@ def test_a_short_kind_copy_stops_one_word_past_its_bound(hash_index):
     a = p.ask("Khi nào Điện Kremlin và Nhà Trắng thông báo hội nghị thượng đỉnh tại Budapest?")
     p.ask(Q)  # not a time, an amount or a person: no bound
     assert bounds == [MAX_SHORT_COPY + 1, None], a.to_dict()
-

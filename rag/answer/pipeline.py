@@ -726,7 +726,8 @@ class Pipeline:
             if "restates-question" not in self.ablate and cite.restates(shown_words, question):
                 answer.dropped, answer.dropped_by = [shown_words], ["restates-question"]
                 return self._partial(answer, chosen, vi, finish, index)
-            # the sentence that holds the phrase is quoted after it, unless it is what is shown
+            # the sentence that holds the phrase follows in quotes, unless it is no more than the
+            # words shown (a kept translation) or the phrase itself (none kept)
             quote, number = source or read.phrase, answer.citations[0].number
             quoted = quote != (english or read.phrase)
             answer.answer = f"{shown_words} [{number}] («{quote}»)" if quoted else f"{shown_words} [{number}]."

@@ -688,10 +688,11 @@ class Pipeline:
         read = parse(answer.raw, shown)
         last = getattr(self.generator, "last_read", {})
         wanted = last.get("wanted") or []
-        answer.read.update(p_none=last.get("p_none"), will=round(sum(wanted) / len(wanted), 4) if wanted else None)
+        will = sum(wanted) / len(wanted) if wanted else None  # the mean probability of the copied tokens
+        answer.read.update(p_none=last.get("p_none"), will=round(will, 4) if will is not None else None)
         if not read.line:
             return self._not_stated(answer, vi, Reason.MODEL_NOT_FOUND, finish, index)
-        if "copy-will" not in self.ablate and wanted and sum(wanted) / len(wanted) < MIN_COPY_WILL:
+        if "copy-will" not in self.ablate and will is not None and will < MIN_COPY_WILL:
             answer.dropped, answer.dropped_by = [read.phrase], ["copy-will"]
             return self._not_stated(answer, vi, Reason.UNSURE, finish, index)
         chosen = next(ev for ev in shown if ev.number == read.line)

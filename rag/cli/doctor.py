@@ -66,7 +66,7 @@ def diagnose(settings: Settings, run_models: bool = True) -> dict:
                     "Fix: rag setup --llama-build portable."
                 )
             if any(f.startswith("AMX") for f in info["features"]):
-                problems.append("llama.cpp was compiled with AMX kernels, which crash on VMs that do not enable AMX. "
+                problems.append("llama.cpp was compiled with AMX kernels, which crash on VMs, even where the kernel grants AMX (docs/setup.md). "
                                 "Fix: rag setup --llama-build native (or portable).")
                 build["ok"] = False
     out["llama_build"] = build

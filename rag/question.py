@@ -102,8 +102,12 @@ class Question:
 
     @property
     def copies_an_answer(self) -> bool:
-        """Answered by a phrase copied from a line (not by the model's own sentence)."""
-        return self.kind != "yes-no"
+        """Answered by a phrase copied from a line (not by the model's own sentence). An English
+        yes-no question is too: asked to answer an English yes-no question from Vietnamese lines
+        in its own words, the model said NOT FOUND or wrote what the check dropped, with the
+        answering line ranked first; the statement copied from that line ("không xác nhận hay
+        bác bỏ", "chưa liên lạc với Moscow") answers it."""
+        return self.kind != "yes-no" or not self.vietnamese
 
 
 def analyse(text: str) -> Question:

@@ -155,6 +155,32 @@ def test_a_yes_no_question_is_answered_in_the_models_own_words(hash_index):
     assert a.citations
 
 
+def test_an_english_yes_no_question_is_answered_with_the_statement_copied_from_its_line(hash_index, monkeypatch):
+    """Asked in its own words, the model answered English yes-no questions from Vietnamese lines
+    with NOT FOUND while the first line settled them; under `auto` they are read like any English
+    question, by a reader shown one more example (a statement copied, not a bare yes or a name),
+    and the phrase is translated without the question beside it (with it, the model answered "No")."""
+    import rag.answer.pipeline as P
+    from rag.answer.reader import PHRASE_TRANSLATE, READER_SYSTEM, READER_YES_NO
+
+    monkeypatch.setitem(P.MIN_EVIDENCE, "hash-256", 0.0)  # the hash fake has no cross-lingual similarity
+    monkeypatch.setitem(P.MIN_TRANSLATION, "hash-256", -1.0)
+    words = "hai nhà lãnh đạo đã đồng ý tổ chức một hội nghị thượng đỉnh"
+    pick = _pick(words)
+    reply = lambda m: "the two leaders agreed to hold a summit" if m[0]["content"] == PHRASE_TRANSLATE else pick(m)
+    p = make_pipeline(hash_index, reply, answer_step="auto", translate_answers=True)
+    q = "Did the Kremlin and the White House announce a summit in Budapest?"
+    a = p.ask(q)
+    reader, translation = p.generator.calls[0], p.generator.calls[1]
+    assert reader[0]["content"] == READER_YES_NO and READER_YES_NO.startswith(READER_SYSTEM)
+    assert translation[1]["content"] == f"Vietnamese: {words}"  # no "(It answers: ...)"
+    # the English says the question's statement back: for a yes-no question that is the answer
+    assert a.reason == "" and a.answer.startswith("The two leaders agreed to hold a summit [1] («"), a.answer
+    vi = make_pipeline(hash_index, "Có, Điện Kremlin và Nhà Trắng thông báo tổ chức hội nghị thượng đỉnh tại Budapest [1].", answer_step="auto")
+    vi.ask("Điện Kremlin và Nhà Trắng có thông báo hội nghị thượng đỉnh tại Budapest không?")
+    assert vi.generator.calls[0][0]["content"].startswith("You answer questions")  # Vietnamese: composed, as before
+
+
 def test_a_copy_the_model_would_not_have_written_is_no_answer(hash_index):
     words = "hai nhà lãnh đạo đã đồng ý tổ chức một hội nghị thượng đỉnh"
     p = make_pipeline(hash_index, _pick(words), answer_step="evidence-first")

@@ -657,6 +657,7 @@ class Pipeline:
         from rag.answer.reader import (
             MAX_SHORT_COPY,
             READER_SYSTEM,
+            READER_YES_NO,
             SHORT_KINDS,
             Read,
             answer_line,
@@ -675,9 +676,10 @@ class Pipeline:
         if not stating:
             return self._not_stated(answer, vi, Reason.MODEL_NOT_FOUND, finish, index)
         first = answer_line(asked.kind, stating)
-        messages = [{"role": "system", "content": READER_SYSTEM}, {"role": "user", "content": reader_prompt(asking, [first])}]
+        system = READER_YES_NO if asked.kind == "yes-no" else READER_SYSTEM
+        messages = [{"role": "system", "content": system}, {"role": "user", "content": reader_prompt(asking, [first])}]
         with self._lock:
-            self._warm(READER_SYSTEM)
+            self._warm(system)
             # A time, an amount or a person longer than MAX_SHORT_COPY words fails `fits` below: the
             # copy stops one word past it instead of being written out (up to 80 tokens, ~5 s)
             bound = MAX_SHORT_COPY + 1 if asked.kind in SHORT_KINDS else None
@@ -724,7 +726,9 @@ class Pipeline:
             # Vietnamese copy with the English question, which share no words ("Kearney Boulevard"
             # for "What kinds of trees is Kearney Boulevard lined with?")
             shown_words = english or phrase
-            if "restates-question" not in self.ablate and cite.restates(shown_words, question):
+            # (a yes-no question is answered by saying its statement back from the line: "Moscow is
+            # still ready to host ..." for "Is Moscow still ready to host ...?")
+            if "restates-question" not in self.ablate and asked.kind != "yes-no" and cite.restates(shown_words, question):
                 answer.dropped, answer.dropped_by = [shown_words], ["restates-question"]
                 return self._partial(answer, chosen, vi, finish, index)
             # the sentence that holds the phrase follows in quotes, unless it is no more than the
@@ -982,7 +986,7 @@ class Pipeline:
             carried = counted_digits(carried)
         english = carried if not is_vietnamese(carried) else ""
         if not english:
-            ask = [{"role": "system", "content": PHRASE_TRANSLATE}, {"role": "user", "content": phrase_prompt(asked.text, carried)}]
+            ask = [{"role": "system", "content": PHRASE_TRANSLATE}, {"role": "user", "content": phrase_prompt(asked.text if asked.kind != "yes-no" else "", carried)}]
             translated, cancelled = self.generate(ask, None, cancel, max_tokens=self._translation_bound(carried))
             translated = re.sub(r"^English:\s*", "", " ".join(translated.split())).strip(" .")
             bar = MIN_TRANSLATION.get(self.embedder.name)

@@ -45,6 +45,15 @@ READER_SYSTEM = (
     "Line: 0"
 )
 
+# A yes-no question's answer is the statement that settles it, not a bare "có"/"không" nor a name
+# near it: the reader system message above, with one more (generic) example.
+READER_YES_NO = READER_SYSTEM + (
+    "\n\nExample\n"
+    "Evidence lines:\n[1] <<<Bộ trưởng cho biết chưa có quyết định nào về việc tăng giá điện trong năm nay.>>>\n"
+    "Question: Has the ministry decided to raise electricity prices?\n"
+    "Line: 1\nAnswer: chưa có quyết định nào về việc tăng giá điện"
+)
+
 # The phrase, not a sentence about it: told only "as short as the Vietnamese one" with the question
 # in view, the model answered the question in a sentence of its own ("The Russian foreign ministry
 # described the discussion as ...", "President Obama" for "Ngoại trưởng Rubio") and the check sent
@@ -60,8 +69,9 @@ PHRASE_TRANSLATE = (
 
 
 def phrase_prompt(question: str, phrase: str) -> str:
-    """The user message asking for `phrase` in English, the question it answers as a hint."""
-    return f"(It answers: {question})\nVietnamese: {phrase}"
+    """The user message asking for `phrase` in English, the question it answers as a hint (none
+    when `question` is empty)."""
+    return f"(It answers: {question})\nVietnamese: {phrase}" if question else f"Vietnamese: {phrase}"
 
 
 _ASKS = re.compile(r"\b(what|which|who|whom|whose|when|where|why|how)\b|\?", re.IGNORECASE)

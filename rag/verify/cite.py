@@ -483,7 +483,7 @@ RULES = {
         Rule(
             "restates-question",
             "a sentence that only restates the question: it asserts nothing; for an English question also the English a copy is shown in ('Kearney Boulevard' for 'What kinds of trees is Kearney Boulevard lined with?'), which then says what the line reports instead (reason 'partial')",
-            "content words (rag/text.py STOP), a number word before a unit counted as its digits; a negated reply to a yes-no question is kept; the English copy since 0.3.14, seen on public near-misses (XQuAD en->vi, seed 503) and measured on the frozen sets (docs/results.md, Session 31)",
+            "content words (rag/text.py STOP), a number word before a unit counted as its digits; a negated reply to a yes-no question is kept; the English copy since 0.3.14 (not for a yes-no question since 0.3.15: its answer says its statement back), seen on public near-misses (XQuAD en->vi, seed 503) and measured on the frozen sets (docs/results.md, Session 31)",
         ),
         Rule("unknown-name", "a name the articles never write, or a name garbled across scripts", "keyword vocabulary of the index; mixed_script"),
         Rule(

@@ -41,6 +41,17 @@ def hash_index(seeds_copy, tmp_path):
     return load_index(idx)
 
 
+@pytest.fixture
+def cross_lingual_fake(monkeypatch):
+    """The hash fake has no cross-lingual similarity: an English question is far from every
+    Vietnamese line in its space. These tests are about translation, so the gates that judge
+    cross-lingual similarity are opened for it."""
+    import rag.answer.pipeline as P
+
+    monkeypatch.setitem(P.MIN_TRANSLATION, "hash-256", -1.0)
+    monkeypatch.setitem(P.MIN_EVIDENCE, "hash-256", 0.0)
+
+
 def make_pipeline(index, reply="", **settings):
     from rag.answer.pipeline import Pipeline
     from rag.config import Settings

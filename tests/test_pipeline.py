@@ -137,17 +137,6 @@ VI_ANSWER = "Điện Kremlin và Nhà Trắng thông báo tổ chức hội ngh�
 EN_QUESTION = "Did the Kremlin and the White House announce a summit in Budapest?"
 
 
-@pytest.fixture
-def cross_lingual_fake(monkeypatch):
-    """The hash fake has no cross-lingual similarity: an English question is far from every
-    Vietnamese line in its space. These tests are about translation, so the gates that judge
-    cross-lingual similarity are opened for it."""
-    import rag.answer.pipeline as P
-
-    monkeypatch.setitem(P.MIN_TRANSLATION, "hash-256", -1.0)
-    monkeypatch.setitem(P.MIN_EVIDENCE, "hash-256", 0.0)
-
-
 def _bilingual(translation: str):
     """A scripted model: the answer prompt gets VI_ANSWER, the translation prompt `translation`."""
     from rag.answer.prompt import TRANSLATE

@@ -155,16 +155,13 @@ def test_a_yes_no_question_is_answered_in_the_models_own_words(hash_index):
     assert a.citations
 
 
-def test_an_english_yes_no_question_is_answered_with_the_statement_copied_from_its_line(hash_index, monkeypatch):
+def test_an_english_yes_no_question_is_answered_with_the_statement_copied_from_its_line(hash_index, cross_lingual_fake):
     """Asked in its own words, the model answered English yes-no questions from Vietnamese lines
     with NOT FOUND while the first line settled them; under `auto` they are read like any English
     question, by a reader shown one more example (a statement copied, not a bare yes or a name),
     and the phrase is translated without the question beside it (with it, the model answered "No")."""
-    import rag.answer.pipeline as P
     from rag.answer.reader import PHRASE_TRANSLATE, READER_SYSTEM, READER_YES_NO
 
-    monkeypatch.setitem(P.MIN_EVIDENCE, "hash-256", 0.0)  # the hash fake has no cross-lingual similarity
-    monkeypatch.setitem(P.MIN_TRANSLATION, "hash-256", -1.0)
     words = "Điện Kremlin và Nhà Trắng thông báo hai nhà lãnh đạo đã đồng ý tổ chức một hội nghị thượng đỉnh tại thủ đô Budapest"
     pick = _pick(words)
     reply = lambda m: "the Kremlin and the White House announce a summit in Budapest" if m[0]["content"] == PHRASE_TRANSLATE else pick(m)

@@ -17,7 +17,7 @@ KINDS = ("who", "when", "where", "amount", "yes-no", "why", "what")
 _EN = [
     ("when", r"^(when|what time)\b|\b(what|which) (date|day|year|month)\b"),
     ("amount", r"\bhow (many|much|long|old|often|far)\b|\bwhat (number|percentage|share)\b"),
-    ("who", r"^(who|whom|whose)\b|\bwho\b"),
+    ("who", r"^(who|whom|whose)\b|\bwhom?\b"),
     ("where", r"^where\b|\bin (which|what) (city|country|place)\b"),
     ("why", r"^why\b|\bfor what reason\b"),
     ("yes-no", r"^(did|does|do|is|are|was|were|has|have|had|can|could|will|would|should|shall)\b"),

@@ -95,6 +95,7 @@ def test_copy_constraint_allows_only_runs_of_the_line_from_a_word_start():
         ("What date was the call?", "when"),
         ("How long did the talks last?", "amount"),
         ("Who proposed Budapest?", "who"),
+        ("Rubio urged Moscow to choose between the United States and whom?", "who"),
         ("Where will the summit be held?", "where"),
         ("Did Trump call Putin?", "yes-no"),
         ("Why was the summit postponed?", "why"),
@@ -194,7 +195,7 @@ def test_an_english_answer_cites_the_number_of_its_citation(hash_index):
     words = "hai nhà lãnh đạo đã đồng ý tổ chức một hội nghị thượng đỉnh"
     p = make_pipeline(hash_index, _pick(words), answer_step="evidence-first", translate_answers=False)
     p.settings = p.settings.with_overrides(translate_answers=True)
-    p._english_words = lambda phrase, asked, cancel, source: "English"
+    p._english_words = lambda phrase, asked, cancel, source, note=None: "English"
     a = p.ask("What did the Kremlin and the White House announce about a summit in Budapest?")
     assert a.citations and a.answer.startswith(f"English [{a.citations[0].number}] («") and a.citations[0].number == 1
 
@@ -446,6 +447,24 @@ def test_a_composed_answer_opening_with_nguoi_gets_the_questions_ong_back(hash_i
 
     a = make_pipeline(hash_index, reply, answer_step="compose").ask("Ông Tillerson đặt chân tới Moscow vào ngày nào?")
     assert a.answer.startswith("Ông Tillerson đặt chân tới Moscow") and a.citations, a.answer
+
+
+def test_a_refused_translation_is_reported_with_the_check_that_refused_it(hash_index, cross_lingual_fake):
+    """A copy shown in Vietnamese to an English question says why in `read.translation`: what the
+    model wrote and the first check it failed (here it named a month its source does not)."""
+    from rag.answer.reader import PHRASE_TRANSLATE
+
+    words = "hai nhà lãnh đạo đã đồng ý tổ chức một hội nghị thượng đỉnh"
+    pick = _pick(words)
+    for english, refused_by in (("the two leaders agreed to hold a summit in March", "months"), ("the two leaders agreed to hold a summit", None)):
+        reply = lambda m, e=english: e if m[0]["content"] == PHRASE_TRANSLATE else pick(m)
+        p = make_pipeline(hash_index, reply, answer_step="evidence-first", translate_answers=True)
+        a = p.ask("What did the Kremlin and the White House announce about a summit in Budapest?")
+        note = a.read.get("translation", {})
+        assert note.get("text") == english and note["refused_by"] == refused_by, (note, a.answer, a.reason)
+        assert (note["similarity"] is None) is (refused_by is not None)  # the meaning is compared last
+        assert a.answer.startswith("Hai nhà lãnh đạo" if refused_by else "The two leaders agreed to hold a summit [1]"), a.answer
+        assert a.to_dict()["read"]["translation"] == note
 
 
 def test_a_translation_that_carries_the_question_in_is_not_an_answer():

@@ -47,6 +47,17 @@ def test_a_rule_left_out_drops_nothing(answer, question, rule):
     assert rule not in got.dropped_by
 
 
+def test_the_verifier_reads_what_the_question_asks_from_its_one_analysis():
+    """A negated answer to a yes-no question says something; to any other question that merely
+    restates it, it asserts nothing. Whether the question is yes-no comes from rag/question.py
+    (given as `kind`, else computed from the question), not from a classifier of the verifier's own."""
+    said = "Điện Kremlin không thông báo hội nghị thượng đỉnh tại Budapest [1]."
+    question = "Điện Kremlin có thông báo hội nghị thượng đỉnh tại Budapest không?"
+    assert check(said, EV, names=NAMES, question=question).citations  # analysed: a yes-no question
+    got = check(said, EV, names=NAMES, question=question, kind="what")
+    assert not got.citations and got.dropped_by == ["restates-question"]
+
+
 @pytest.mark.parametrize(
     ("sentence", "supported"),
     [

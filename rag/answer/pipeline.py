@@ -114,7 +114,7 @@ class Answer:
     suspect: dict[str, list[int]] = field(default_factory=dict)  # cited or listed files holding instruction lines
     shape: str = "one"  # one | list | timeline (rag/question.py); a list's items are in `items`
     items: list = field(default_factory=list)  # rag.answer.listing.Item, in the answer's order
-    read: dict = field(default_factory=dict)  # the model's own confidence: p_none, will (reader), p_not_found (composer); docs/verification.md
+    read: dict = field(default_factory=dict)  # the model's own confidence: p_none, will (reader), p_not_found (composer); docs/verification.md; translation (a copy's English: text, similarity, refused_by)
 
     @property
     def warning(self) -> str:
@@ -593,7 +593,7 @@ class Pipeline:
         opening = getattr(self.generator, "last_opening", None)
         if opening is not None:
             answer.read["p_not_found"] = round(opening, 4)
-        checked = self._check(answer.raw, shown, question, history, index)
+        checked = self._check(answer.raw, shown, asked, history, index)
         answer.dropped, answer.dropped_by = checked.dropped, checked.dropped_by
         if checked.said_not_found or not checked.citations:
             if auto and vi and asked.copies_an_answer and hasattr(self.generator, "pick_and_copy"):
@@ -625,21 +625,22 @@ class Pipeline:
         if hasattr(gen, "warm") and getattr(gen, "_system", system) != system:
             gen.warm(system)
 
-    def _check(self, raw: str, shown: list[Evidence], question: str, history, index: LoadedIndex) -> cite.Checked:
+    def _check(self, raw: str, shown: list[Evidence], asked: Question, history, index: LoadedIndex) -> cite.Checked:
         # A name the answer repeats from the question is the question's, not one the model made up,
         # when it is a letter or two from a name the articles write ("Clipper": "Clippers").
-        asked = {fold(w) for w in words(question)}
+        given = {fold(w) for w in words(asked.text)}
         return cite.check(
             raw,
             shown,
             self._similarity(index),
             min_similarity=MIN_SUPPORT.get(self.embedder.name, 0.6),
             names=index.keyword.names,
-            question=question,
+            question=asked.text,
             context=" ".join(history[-1]) if history else "",
-            known=lambda w: w in index.keyword.vocab or w in STOP or (w in asked and _known_or_close(w, index)),
+            known=lambda w: w in index.keyword.vocab or w in STOP or (w in given and _known_or_close(w, index)),
             article=index.article_text,
             skip=self.ablate,
+            kind=asked.kind,
         )
 
     def _read_first(self, answer: Answer, asked: Question, history, on_token, cancel, finish, index: LoadedIndex, t0: float) -> Answer:
@@ -711,7 +712,7 @@ class Pipeline:
             # "sáu", "năm giờ": only words the checks treat as filler, yet a whole answer, copied from the line
             checked = cite.Checked(f"{phrase} [1].", [cite.Citation(chosen.file, chosen.start_line, chosen.end_line, chosen.text, 1)])
         else:
-            checked = self._check(f"{phrase} [{read.line}].", shown, question, history, index)
+            checked = self._check(f"{phrase} [{read.line}].", shown, asked, history, index)
         answer.dropped, answer.dropped_by = checked.dropped, checked.dropped_by
         if not checked.citations:
             return self._not_stated(answer, vi, Reason.UNSUPPORTED, finish, index)
@@ -720,7 +721,7 @@ class Pipeline:
         source = source if len(source) > 1.5 * len(read.phrase) else ""  # quoted only where it adds to the phrase
         if not vi and self.settings.translate_answers:
             t1 = time.perf_counter()
-            english = self._english_words(read.phrase, asked, cancel, source)
+            english = self._english_words(read.phrase, asked, cancel, source, answer.read)
             answer.timings_ms["translate"] = (time.perf_counter() - t1) * 1000
             # `restates-question` on the words the user reads: the check above compared the
             # Vietnamese copy with the English question, which share no words ("Kearney Boulevard"
@@ -969,14 +970,18 @@ class Pipeline:
         answer.reason = Reason.PARTIAL
         return answer
 
-    def _english_words(self, phrase: str, asked: Question, cancel: threading.Event | None, source: str = "") -> str:
+    def _english_words(
+        self, phrase: str, asked: Question, cancel: threading.Event | None, source: str = "", note: dict | None = None
+    ) -> str:
         """The English words shown for a phrase copied from a Vietnamese line ("" when none is kept:
         the phrase is shown as copied): dates and the names of
         countries and institutions rewritten by our code (english_dates, rag/gazetteer.py), other
         names and numbers kept; the model translates what is left, and its translation is kept
         only if it adds no number, names no listed country or month its source does not, asks
         nothing back and means the same. `source`: the sentence of the line that holds the phrase
-        ("": the phrase itself), which an office in the translation must come from."""
+        ("": the phrase itself), which an office in the translation must come from. `note` gets
+        the model's translation, its similarity to the phrase and the check that refused it
+        (`translation` in `rag ask --json`'s `read`)."""
         from rag.answer.reader import asks_back, english_dates, months_kept, phrase_prompt
         from rag.gazetteer import english_honorifics, english_names, names_kept, offices_kept
         from rag.text import counted_digits
@@ -990,14 +995,33 @@ class Pipeline:
             translated, cancelled = self.generate(ask, None, cancel, max_tokens=self._translation_bound(carried))
             translated = re.sub(r"^English:\s*", "", " ".join(translated.split())).strip(" .")
             bar = MIN_TRANSLATION.get(self.embedder.name)
-            # An English rendering longer than the Vietnamese (syllables) has added something.
-            short = len(translated.split()) <= max(3, int(1.2 * len(carried.split())))
-            kept = cite.numbers_supported(translated, carried) and names_kept(phrase, translated) and months_kept(carried, translated)
-            kept = kept and offices_kept(source or phrase, translated)
-            kept = kept and not asks_back(translated)  # the hint's question carried back
-            if translated and short and not cancelled and bar is not None and not is_vietnamese(translated) and kept:
+            # The checks in order; the first that fails refuses the translation.
+            checks = (
+                ("cancelled", lambda: cancelled),
+                ("empty", lambda: not translated),
+                ("no-bar", lambda: bar is None),
+                ("vietnamese", lambda: is_vietnamese(translated)),
+                # An English rendering longer than the Vietnamese (syllables) has added something.
+                ("too-long", lambda: len(translated.split()) > max(3, int(1.2 * len(carried.split())))),
+                ("numbers", lambda: not cite.numbers_supported(translated, carried)),
+                ("names", lambda: not names_kept(phrase, translated)),
+                ("months", lambda: not months_kept(carried, translated)),
+                ("offices", lambda: not offices_kept(source or phrase, translated)),
+                ("asks-back", lambda: asks_back(translated)),  # the hint's question carried back
+            )
+            refused = next((name for name, fails in checks if fails()), "")
+            similarity = None
+            if not refused:
                 a, b = self.embedder.embed_queries([translated, carried])
-                english = translated if float(a @ b) >= bar else ""
+                similarity = float(a @ b)
+                refused = "meaning" if similarity < bar else ""
+            english = "" if refused else translated
+            if note is not None:
+                note["translation"] = {
+                    "text": translated,
+                    "similarity": None if similarity is None else round(similarity, 3),
+                    "refused_by": refused or None,
+                }
         return english[:1].upper() + english[1:]
 
     def generate(

@@ -18,6 +18,7 @@ from difflib import SequenceMatcher
 
 from rag.answer.prompt import NOT_FOUND, Evidence
 from rag.corpus.chunking import AUTHOR
+from rag.question import analyse
 from rag.text import STOP, content_terms, fold, is_vietnamese, nfc, syllables, words
 from rag.verify import guard
 
@@ -207,8 +208,7 @@ _DECLINE = re.compile(
 )
 
 
-# A yes/no question ("Did he confirm ...?", "... đã liên lạc ... chưa?") and a negated answer to it.
-_YES_NO = re.compile(r"^(did|does|do|is|are|was|were|has|have|had|can|could|will|would)\b|\b(chua|khong|phai khong)\s*\?*$")
+# A negated answer ("No, he did not ...", "... chưa liên lạc ...") to a yes-no question.
 _NEGATION = re.compile(r"\b(không|chưa|chẳng|not|no|never|neither|nor)\b|n't\b", re.IGNORECASE)
 
 
@@ -510,6 +510,7 @@ def check(
     context: str = "",
     article: Callable[[str], str] | None = None,
     skip: frozenset[str] = frozenset(),
+    kind: str | None = None,
 ) -> Checked:
     """Verify the model's answer against the shown evidence, rule by rule (RULES; `skip` leaves
     the named ones out, for measuring them). Each dropped sentence records the rule that dropped it.
@@ -519,12 +520,16 @@ def check(
     `article(file)` is a cited file's whole text: a question naming someone or somewhere is only
     answered from articles that mention them (without it, from lines that do). `context` is the
     turn before the question: for a follow-up (`follows_up`), its names are the question's.
+    `kind` is what the question asks (rag/question.py, the one analysis of a question; computed
+    from `question` when not given): a who-question's words are checked by `echoes-premise`, and
+    a negated answer to a yes-no question is not a restatement of it.
     """
     stripped = raw.strip()
     if not stripped or fold(stripped).startswith(fold(NOT_FOUND)) or "NOT FOUND" in stripped.upper() or declines(stripped):
         return Checked("", [], said_not_found=True)
-    who = re.search(r"\b(ai|who|whom)\b", fold(question))
-    yes_no = bool(_YES_NO.search(fold(question)))
+    if kind is None:
+        kind = analyse(question).kind if question else ""
+    who, yes_no = kind == "who", kind == "yes-no"
     asked = content_terms(question) if who else set()
 
     # What the question gives: a follow-up ("Ông ấy ...") takes the turn before too.

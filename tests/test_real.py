@@ -83,6 +83,27 @@ def test_the_cached_system_prompt_survives_a_translation(pipeline):
     assert reused and reused[0] >= len(gen._prefix), reused
 
 
+def test_each_fixed_system_message_has_its_state_saved_once(pipeline, tmp_path):
+    """`rag setup` (and loading the model) saves the state after every fixed system message, so
+    no first question of a kind evaluates one; a state already saved is not evaluated again, and
+    an answer started from a saved state is the one started from scratch (test below)."""
+    from rag.answer.pipeline import prompt_systems
+
+    gen = pipeline.generator
+    systems = prompt_systems()
+    assert len(set(systems)) == len(systems) == 5
+    evaluated: list[int] = []
+    inner = gen.llm.eval
+    gen.llm.eval = lambda tokens: (evaluated.append(len(tokens)), inner(tokens))[1]
+    try:
+        assert gen.prepare(systems[-2:], tmp_path) == 2 and len(list(tmp_path.glob("prompt-state-*.pkl"))) == 2
+        assert gen.prepare(systems[-2:], tmp_path) == 0 and len(evaluated) == 2  # nothing evaluated again
+    finally:
+        gen.llm.eval = inner
+    # the shipped cache beside the model holds them all (the pipeline's load prepared them)
+    assert gen.prepare(systems) == 0
+
+
 def test_asking_the_same_question_again_gives_the_same_answer(pipeline):
     """llama.cpp reuses the longest prefix a prompt shares with the one before; logits computed
     over another split of the same tokens differ in the last bits, and "Ai đề xuất tổ chức hội nghị

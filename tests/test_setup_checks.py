@@ -54,7 +54,10 @@ def fake_setup(tmp_path, monkeypatch):
     monkeypatch.setattr(models, "ensure_llm", lambda log: gguf)
     monkeypatch.setattr(models, "ensure_gemma", lambda log: tmp_path)
     monkeypatch.setattr(llama_build, "smoke_gemma", lambda p: llama_build.SmokeResult("gemma", True, 1.0, "768-d vector, norm 1.0"))
-    state = {"installed": [], "flavour": "native", "checks": []}
+    state = {"installed": [], "flavour": "native", "checks": [], "prompt_states": []}
+    from rag.cli import main
+
+    monkeypatch.setattr(main, "_save_prompt_states", lambda s, llm: state["prompt_states"].append((state["flavour"], llm)))
 
     def install(flavour, log=print, python=None):
         state["installed"].append(flavour)
@@ -78,6 +81,7 @@ def test_setup_repairs_a_crashing_build_by_recompiling_portable(fake_setup):
     assert r.exit_code == 0, r.output
     assert fake_setup["installed"] == ["portable"] and fake_setup["checks"] == ["native", "portable"]
     assert "SIGILL" in r.output and "portable" in r.output and "Marco Rubio" in r.output
+    assert [f for f, _ in fake_setup["prompt_states"]] == ["portable"]  # saved with the build that passed, once
 
 
 def test_an_unrecorded_build_left_by_an_older_setup_is_replaced_by_the_default_then_portable(fake_setup):
@@ -93,6 +97,7 @@ def test_setup_says_the_fix_when_the_repair_does_not_help(fake_setup, monkeypatc
     last = r.output.splitlines()[-1]
     assert r.exit_code == 2 and last.startswith("error: ") and "even built portable" in last and "rag setup --only llm" in last
     assert "Traceback" not in r.output and fake_setup["installed"] == ["native", "portable"]  # reinstalled, then portable
+    assert fake_setup["prompt_states"] == []  # a build that crashes is never loaded in this process
 
 
 @pytest.mark.real

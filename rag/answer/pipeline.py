@@ -213,6 +213,15 @@ SUSPECT_NOTE = (
 )
 
 
+def prompt_systems() -> tuple[str, ...]:
+    """Every system message the local model opens a prompt with and keeps the KV state of
+    (LlamaGenerator.warm): the reader's two, the composer's, the phrase translator's and the list
+    judge's. Their states are saved once, at `rag setup`, so no first question pays for one."""
+    from rag.answer.reader import PHRASE_TRANSLATE, READER_SYSTEM, READER_YES_NO
+
+    return (READER_SYSTEM, SYSTEM, READER_YES_NO, PHRASE_TRANSLATE, listing.JUDGE_SYSTEM)
+
+
 def load_llm(settings: Settings) -> Generator:
     if settings.llm_url:
         from rag.models.generate import OpenAIGenerator
@@ -223,6 +232,7 @@ def load_llm(settings: Settings) -> Generator:
     from rag.models.generate import LlamaGenerator
 
     gen = LlamaGenerator(str(llm_path(settings.llm_path or None)), settings.n_ctx, settings.threads or None, draft=settings.draft_tokens)
+    gen.prepare(prompt_systems())  # `rag setup` saved them; built here only when missing (~10 s in all, once)
     gen.warm(SYSTEM if settings.answer_step == "compose" else READER_SYSTEM)
     gen.banned(NO_QUESTION)  # while the models load, not on the first answer
     return gen

@@ -88,7 +88,9 @@ def setup(ctx, only, llama_build, no_check):
     Verifies size and sha256 (a second run only checks). Then each model is loaded in a child
     process and asked something (the LLM generates a few tokens, EmbeddingGemma embeds a
     question), so a llama.cpp build that crashes on this CPU is found now, not at the first
-    question. A crashing build is recompiled portable (AVX2, no AMX) and checked again.
+    question. A crashing build is recompiled portable (AVX2, no AMX) and checked again. Then
+    the model's state after each fixed system message is saved beside it (~10 s once), so no
+    first question pays for evaluating one.
     The cache is ~/.cache/vnrag/models (set RAG_MODELS_DIR to move it).
     """
     from rag.errors import ModelMissingError
@@ -128,11 +130,32 @@ def setup(ctx, only, llama_build, no_check):
             raise ModelMissingError(builds.explain(res))
         flavour = builds.read_record().get("flavour", "unrecorded")
         click.echo(f"check: the LLM answered {res.detail.strip()[:40]!r} in {res.seconds} s ({flavour} llama.cpp build)")
+        _save_prompt_states(s, llm)
     if gemma is not None:
         res = builds.smoke_gemma(gemma)
         if not res.ok:
             raise ModelMissingError(builds.explain(res))
         click.echo(f"check: EmbeddingGemma embedded a question ({res.detail}) in {res.seconds} s")
+
+
+def _save_prompt_states(s, llm) -> None:
+    """Save the KV state of each fixed system message beside the model (the build was just
+    checked, so loading it here is safe): without them the first question of each kind would
+    evaluate its system message, 0.5-4 s."""
+    import time
+
+    from rag.answer.pipeline import prompt_systems
+    from rag.models.assets import llm_path
+    from rag.models.generate import LlamaGenerator
+
+    t0 = time.perf_counter()
+    systems = prompt_systems()
+    path = llm_path(s.llm_path) if s.llm_path else llm  # the model the answers will load
+    built = LlamaGenerator(str(path), s.n_ctx, s.threads or None).prepare(systems)
+    if built:
+        click.echo(f"prompt states: {built} of {len(systems)} system messages evaluated and saved in {time.perf_counter() - t0:.1f} s")
+    else:
+        click.echo(f"prompt states: all {len(systems)} already saved")
 
 
 @cli.command(context_settings=CONTEXT)

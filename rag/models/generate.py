@@ -37,6 +37,11 @@ def _lookup(history: list[int], n: int, longest: int = 3) -> list[int]:
     return []
 
 
+def _system_prefix(system: str) -> str:
+    """The chat-template text a prompt opening with `system` starts with (Qwen's ChatML)."""
+    return f"<|im_start|>system\n{system}<|im_end|>\n<|im_start|>user\n"
+
+
 # Prompt-lookup drafts per decoding step. Here (2 cores) a batch of 4 tokens costs 100 ms against 75
 # for one, 8 cost 171 ms; replayed on the development answers, 3 drafts decode 1.9x as fast, 2 or 8
 # drafts 1.5x and 1.8x (docs/architecture.md "Decoding").
@@ -73,17 +78,12 @@ class LlamaGenerator:
         so later prompts that start with it skip straight to the question. The state is kept: a
         prompt with another system message (a translation) evicts it from the KV cache, and the
         next prompt that starts with `system` gets it back in ~0.2 s instead of ~4 s of evaluation."""
-        from llama_cpp import __version__
-
-        prefix = f"<|im_start|>system\n{system}<|im_end|>\n<|im_start|>user\n"
+        prefix = _system_prefix(system)
         tokens = self.llm.tokenize(prefix.encode("utf-8"), add_bos=False, special=True)
         self._system, self._prefix = system, tokens
         if self._saved is not None and self._is_cached():
             return
-        key = hashlib.sha256(
-            f"{os.path.getsize(self.model_path)}|{self.name}|{self.llm.n_ctx()}|{__version__}|{prefix}".encode()
-        ).hexdigest()[:24]
-        path = (cache_dir or Path(self.model_path).parent) / f"prompt-state-{key}.pkl"
+        path = self._state_path(prefix, cache_dir)
         if path.is_file():
             try:
                 self._saved = pickle.loads(path.read_bytes())
@@ -102,6 +102,27 @@ class LlamaGenerator:
             os.replace(tmp, path)
         except OSError:
             tmp.unlink(missing_ok=True)  # no cache folder to write: just slower next time
+
+    def _state_path(self, prefix: str, cache_dir: Path | None = None) -> Path:
+        """Where the KV state of a system message is saved: beside the model, keyed by everything
+        that changes it (the model file, the context size, the llama.cpp version, the text)."""
+        from llama_cpp import __version__
+
+        key = hashlib.sha256(
+            f"{os.path.getsize(self.model_path)}|{self.name}|{self.llm.n_ctx()}|{__version__}|{prefix}".encode()
+        ).hexdigest()[:24]
+        return (cache_dir or Path(self.model_path).parent) / f"prompt-state-{key}.pkl"
+
+    def prepare(self, systems: Sequence[str], cache_dir: Path | None = None) -> int:
+        """Save the KV state of each system message that has none on disk yet (see warm); the
+        number built. Each costs 0.5-4 s once (the longest, the composer's, ~350 tokens), which
+        the first question of its kind would otherwise pay; one already saved costs a stat."""
+        built = 0
+        for system in systems:
+            if not self._state_path(_system_prefix(system), cache_dir).is_file():
+                self.warm(system, cache_dir)
+                built += 1
+        return built
 
     def _is_cached(self) -> bool:
         return list(self.llm._input_ids[: len(self._prefix)]) == self._prefix

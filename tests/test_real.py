@@ -85,8 +85,7 @@ def test_the_cached_system_prompt_survives_a_translation(pipeline):
 
 def test_each_fixed_system_message_has_its_state_saved_once(pipeline, tmp_path):
     """`rag setup` (and loading the model) saves the state after every fixed system message, so
-    no first question of a kind evaluates one; a state already saved is not evaluated again, and
-    an answer started from a saved state is the one started from scratch (test below)."""
+    no first question of a kind evaluates one; a state already saved is not evaluated again."""
     from rag.answer.pipeline import prompt_systems
 
     gen = pipeline.generator

@@ -331,6 +331,8 @@ def test_run_scores_a_scripted_llm_answer(tmp_path):
     llm = records[0]["answers"]["llm"]
     assert not llm["refused"] and llm["valid"] is True and llm["citations"]
     assert "tokens_per_s" not in llm  # the scripted generator has no tokenizer
+    hybrid = records[0]["retrieval"]["hybrid"]  # retrieval's own scores for its first lines, beside the rank
+    assert len(hybrid["fused"]) == len(hybrid["dense"]) == len(hybrid["top"]) and hybrid["fused"] == sorted(hybrid["fused"], reverse=True)
     summary = evaluate.summarize(records)
     assert set(summary["overall"]["retrieval"]) == {"keyword", "hybrid"}
     assert summary["by_kind"]["who-where"]["answers"]["llm"]["valid"] == 1.0

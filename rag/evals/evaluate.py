@@ -271,6 +271,10 @@ def run(
                 "rank": rank,
                 "ms": ret.ms,
                 "top": [f"{f}:{s}" for f, s, _ in ranked[:3]],
+                # how sure retrieval was: the first lines' fused and dense scores (a margin to read
+                # against `rank`: docs/results.md, Session 34)
+                "fused": [round(h.score, 5) for h in ret.hits[:3]],
+                "dense": [round(h.dense, 4) for h in ret.hits[:3]],
                 **(retrieval_scores(rank) if item.answerable else {}),
             }
         records.append(rec)

@@ -17,7 +17,7 @@ import numpy as np
 
 from rag.answer import listing
 from rag.answer.prompt import EVIDENCE_CHARS, MAX_LINE_CHARS, SYSTEM, Evidence, build_messages, trim
-from rag.answer.reader import PHRASE_TRANSLATE
+from rag.answer.reader import PHRASE_TRANSLATE, READER_SYSTEM, READER_YES_NO
 from rag.answer.retrieve import RRF_K, Hit, Retrieval, search, unnamed
 from rag.config import Settings
 from rag.errors import ConfigError, RagError
@@ -217,8 +217,6 @@ def prompt_systems() -> tuple[str, ...]:
     """Every system message the local model opens a prompt with and keeps the KV state of
     (LlamaGenerator.warm): the reader's two, the composer's, the phrase translator's and the list
     judge's. Their states are saved once, at `rag setup`, so no first question pays for one."""
-    from rag.answer.reader import PHRASE_TRANSLATE, READER_SYSTEM, READER_YES_NO
-
     return (READER_SYSTEM, SYSTEM, READER_YES_NO, PHRASE_TRANSLATE, listing.JUDGE_SYSTEM)
 
 
@@ -227,7 +225,6 @@ def load_llm(settings: Settings) -> Generator:
         from rag.models.generate import OpenAIGenerator
 
         return OpenAIGenerator(settings.llm_url, settings.llm_model)
-    from rag.answer.reader import READER_SYSTEM
     from rag.models.assets import llm_path
     from rag.models.generate import LlamaGenerator
 
@@ -667,8 +664,6 @@ class Pipeline:
         from rag.answer.prompt import _sanitize
         from rag.answer.reader import (
             MAX_SHORT_COPY,
-            READER_SYSTEM,
-            READER_YES_NO,
             SHORT_KINDS,
             Read,
             answer_line,
@@ -1048,7 +1043,7 @@ class Pipeline:
         parts: list[str] = []
         cancelled = False
         with self._lock:
-            if messages and messages[0].get("content") in (SYSTEM, PHRASE_TRANSLATE):
+            if messages and messages[0].get("content") in prompt_systems():
                 self._warm(messages[0]["content"])  # its state saved once, restored in ~0.2 s
             stream = self.generator.stream(messages, max_tokens or self.settings.max_tokens, ban=ban)
             try:

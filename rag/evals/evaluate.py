@@ -329,6 +329,7 @@ def score_answer(item: GoldItem, ans, line_counts: dict[str, int], count_tokens=
         "citations": [f"{f}:{s}" for f, s, _ in cited],
         "dropped": len(ans.dropped),
         "dropped_text": list(ans.dropped),
+        "dropped_by": list(getattr(ans, "dropped_by", []) or []),  # the rule that dropped each (docs/verification.md)
         "timings_ms": dict(ans.timings_ms),
         "valid": citations_valid(cited, shown, line_counts) if cited else None,
         "evidence_hit": first_relevant(shown, item.gold) is not None if item.answerable else None,

@@ -123,13 +123,16 @@ def english_names(text: str) -> str:
     return "".join(out) + text[at:]
 
 
-def names_kept(vietnamese: str, english: str) -> bool:
+def names_kept(vietnamese: str, english: str, as_written: bool = False) -> bool:
     """The translation names no listed country or institution that the Vietnamese does not
     ("Netherlands" for "Nga"). Dropping one is allowed ("Tổng thống Nga Vladimir Putin" ->
     "President Vladimir Putin"): the names are carried over by `english_names` before the model
-    translates, and what it leaves out it does not claim."""
-    said = lambda form: re.search(rf"(?<![\w.]){re.escape(form)}(?!\w)", english) is not None
+    translates, and what it leaves out it does not claim. `as_written`: a form the Vietnamese
+    writes itself is allowed too (an article that writes "Saudi Arabia", not "Ả Rập Saudi")."""
+    said = lambda form, text=english: re.search(rf"(?<![\w.]){re.escape(form)}(?!\w)", text) is not None
     allowed = {f.removeprefix("the ") for m in _found(_nfc(vietnamese)) for f in NAMES[m.group(1)]}
+    if as_written:
+        allowed |= {f.removeprefix("the ") for forms in NAMES.values() for f in forms if said(f.removeprefix("the "), vietnamese)}
     for forms in NAMES.values():
         for form in (f.removeprefix("the ") for f in forms):
             # "Korea" is said inside "North Korea": no other country when "North Korea" is allowed

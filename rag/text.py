@@ -109,6 +109,58 @@ _EN_COUNTED = re.compile(
 )
 
 
+# What a number counts, by the words written right after it, in either language ("5 giờ", "five
+# hours", "16 triệu USD", "75%"). A number and its unit together are one fact: "2 ngày" (two days)
+# is not stated by a line's "hai tuần" (two weeks), nor "$1 billion" by "một thỏa thuận" (a deal).
+UNITS = {
+    "hour": ("giờ", "tiếng", "hour", "hours"),
+    "minute": ("phút", "minute", "minutes"),
+    "second": ("giây", "seconds"),  # not "second": also the ordinal
+    "day": ("ngày", "day", "days"),
+    "week": ("tuần", "week", "weeks"),
+    "month": ("tháng", "month", "months"),
+    "year": ("năm", "year", "years"),
+    "time": ("lần", "times"),
+    "person": ("người", "people", "persons"),
+    "meeting": ("cuộc", "calls", "meetings", "talks"),
+    "country": ("nước", "quốc gia", "countries"),
+    "side": ("bên", "sides"),
+    "thousand": ("nghìn", "ngàn", "thousand"),
+    "million": ("triệu", "million"),
+    "billion": ("tỷ", "tỉ", "billion"),
+    "km": ("km", "kilometres", "kilometers"),
+    "percent": ("%", "phần trăm", "percent", "per cent"),
+}
+_UNIT_OF = {form: unit for unit, forms in UNITS.items() for form in forms}
+_WORD_DIGIT = {w: d for d, pair in NUMBER_WORDS.items() for w in pair} | {"tư": "4"}
+_AMOUNT = re.compile(
+    r"(?<![\w/.,-])(\d+(?:[.,]\d+)*|" + "|".join(sorted(_WORD_DIGIT, key=len, reverse=True)) + r")(?![\w/]|-\d|[.,]\d)"
+    r"\s*-?\s*(" + "|".join(sorted((re.escape(f) for f in _UNIT_OF), key=len, reverse=True)) + r")(?!\w)",
+    re.IGNORECASE,
+)
+_DATE_WORD = re.compile(r"\b(ngày|tháng|năm|hôm|day|month|year)\s*$", re.IGNORECASE)
+
+
+def amounts(text: str, words_for_one: bool = True) -> set[tuple[str, str]]:
+    """The (number, unit) pairs a text states: "khoảng 5 giờ đồng hồ" -> {("5", "hour")}, "hai
+    tuần" -> {("2", "week")}, "1.300 km" -> {("1300", "km")}. A number after "ngày", "tháng" or
+    "năm" is part of a date ("ngày 20 tháng 10"), not a count. `words_for_one`: read "một"/"one"
+    before a unit as 1 (in a line, "một tỷ" is one billion; in an answer, "một người" is mostly
+    "someone")."""
+    text = nfc(text)
+    out: set[tuple[str, str]] = set()
+    for m in _AMOUNT.finditer(text):
+        number, unit = m.group(1).lower(), _UNIT_OF[m.group(2).lower()]
+        if _DATE_WORD.search(text[: m.start()]):
+            continue
+        if not number[0].isdigit():
+            if number in ("một", "one") and not words_for_one:
+                continue
+            number = _WORD_DIGIT[number]
+        out.add((number.replace(".", "").replace(",", "").lstrip("0") or "0", unit))
+    return out
+
+
 def counted_digits(text: str) -> str:
     """A number word before a unit written as digits ("năm giờ" -> "5 giờ", "hai lần" -> "2 lần",
     "seven hours" -> "7 hours"), so it can be compared with a line and cannot be misread ("năm" is

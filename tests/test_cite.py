@@ -418,3 +418,20 @@ def test_an_initial_does_not_end_a_sentence():
     assert split_sentences("Nixon bổ nhiệm William E. Simon làm quản lý [1]. Câu sau.") == ["Nixon bổ nhiệm William E. Simon làm quản lý [1].", "Câu sau."]
 
 
+
+
+def test_an_english_sentence_names_no_institution_or_office_its_article_does_not_write():
+    # The model wrote English where it was asked for Vietnamese: "the United Nations" rested on a
+    # line that names no meeting place at all (session 35). The lines' own institutions pass.
+    close = lambda sentence, ev: 0.9  # meaning is not what is tested here
+    articles = {"001.txt": L15.text}
+    kept = check("The Kremlin and the White House announced a summit in Budapest [1].", [L15], close, names=NAMES, article=articles.get)
+    assert [c.line_start for c in kept.citations] == [15]
+    made_up = check("The United Nations announced a summit in Budapest [1].", [L15], close, names=NAMES, article=articles.get)
+    assert not made_up.citations and made_up.dropped_by == ["names-not-covered"]
+    office = check("Prime Minister Budapest announced a summit [1].", [L15], close, names=NAMES, article=articles.get)
+    assert not office.citations and office.dropped_by == ["names-not-covered"]
+    # a name the article itself writes in English ("Saudi Arabia", not "Ả Rập Saudi") is its own
+    l33 = Evidence(1, "002.txt", 33, 33, "Người phát ngôn Điện Kremlin không xác nhận hay bác bỏ phát ngôn của ông Trump về việc Saudi Arabia sẽ đăng cai hội nghị thượng đỉnh.", "", "", 0)
+    host = check("Saudi Arabia [1].", [l33], close, names=NAMES | {"saudi", "arabia"}, article={"002.txt": l33.text}.get)
+    assert [c.line_start for c in host.citations] == [33]

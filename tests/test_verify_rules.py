@@ -65,12 +65,43 @@ def test_the_verifier_reads_what_the_question_asks_from_its_one_analysis():
         pytest.param("The talks lasted seven hours.", False, id="english-words-for-another-number"),
         pytest.param("Cuộc hội đàm kéo dài 5 giờ.", True, id="digits-for-the-lines-words"),
         pytest.param("Đó là một cuộc hội đàm dài.", True, id="mot-cuoc-is-an-article-not-a-count"),
+        pytest.param("It was a 5-hour meeting.", True, id="a-hyphenated-unit-is-the-same-count"),
+        pytest.param("Cuộc hội đàm kéo dài 5 ngày.", False, id="the-lines-number-counting-another-unit"),
     ],
 )
 def test_numbers_in_words_are_compared_with_the_line(sentence, supported):
     from rag.verify.cite import numbers_supported
 
     assert numbers_supported(sentence, L5.text) is supported
+
+
+# Two invented amounts that passed before session 35: the line's "hai tuần" (two weeks) and its
+# article "một" (a) each held the number, though not what it counts.
+@pytest.mark.parametrize(
+    ("sentence", "line", "supported"),
+    [
+        ("Hội nghị thượng đỉnh ở Budapest sẽ kéo dài 2 ngày.", "Hội nghị thượng đỉnh có khả năng sẽ diễn ra trong vòng hai tuần tới.", False),
+        ("The summit is likely within two weeks.", "Hội nghị thượng đỉnh có khả năng sẽ diễn ra trong vòng hai tuần tới.", True),
+        ("Washington promised Ukraine $1 billion in military aid.", "Ông Rubio nhấn mạnh một thỏa thuận hòa bình bền vững.", False),
+        ("A deal worth $1 billion.", "Thỏa thuận trị giá một tỷ USD.", True),
+        ("Nearly two months without a call.", "Lần đầu tiên sau gần hai tháng.", True),
+        ("Ngày 20 tháng 10, họ điện đàm.", "Ngày 20-10, hai ngoại trưởng điện đàm.", True),
+    ],
+)
+def test_a_number_counts_the_same_thing_in_the_line(sentence, line, supported):
+    from rag.verify.cite import numbers_supported
+
+    assert numbers_supported(sentence, line) is supported
+
+
+def test_amounts_reads_counts_not_dates():
+    from rag.text import amounts
+
+    assert amounts("kéo dài khoảng 5 giờ đồng hồ, trên tuyến 1.300 km") == {("5", "hour"), ("1300", "km")}
+    assert amounts("năm giờ đồng hồ") == {("5", "hour")}  # "năm" is five here, not year
+    assert amounts("ngày 20 tháng 10 năm 2025, ngày 12-2") == set()
+    assert amounts("một tỷ USD") == {("1", "billion")}
+    assert amounts("một người phát ngôn", words_for_one=False) == set()
 
 
 def test_the_verification_page_lists_every_rule_in_order():

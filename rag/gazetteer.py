@@ -123,20 +123,30 @@ def english_names(text: str) -> str:
     return "".join(out) + text[at:]
 
 
-def names_kept(vietnamese: str, english: str, as_written: bool = False) -> bool:
+def _said(form: str, text: str) -> bool:
+    return re.search(rf"(?<![\w.]){re.escape(form)}(?!\w)", text) is not None
+
+
+def allowed_names(vietnamese: str, as_written: bool = False) -> frozenset[str]:
+    """The English forms of the listed names `vietnamese` gives. `as_written`: and the forms it
+    writes itself (an article that writes "Saudi Arabia", not "Ả Rập Saudi")."""
+    allowed = {f.removeprefix("the ") for m in _found(_nfc(vietnamese)) for f in NAMES[m.group(1)]}
+    if as_written:
+        allowed |= {form for forms in NAMES.values() for form in (f.removeprefix("the ") for f in forms) if _said(form, vietnamese)}
+    return frozenset(allowed)
+
+
+def names_kept(vietnamese: str, english: str, as_written: bool = False, allowed: frozenset[str] | None = None) -> bool:
     """The translation names no listed country or institution that the Vietnamese does not
     ("Netherlands" for "Nga"). Dropping one is allowed ("Tổng thống Nga Vladimir Putin" ->
     "President Vladimir Putin"): the names are carried over by `english_names` before the model
-    translates, and what it leaves out it does not claim. `as_written`: a form the Vietnamese
-    writes itself is allowed too (an article that writes "Saudi Arabia", not "Ả Rập Saudi")."""
-    said = lambda form, text=english: re.search(rf"(?<![\w.]){re.escape(form)}(?!\w)", text) is not None
-    allowed = {f.removeprefix("the ") for m in _found(_nfc(vietnamese)) for f in NAMES[m.group(1)]}
-    if as_written:
-        allowed |= {f.removeprefix("the ") for forms in NAMES.values() for f in forms if said(f.removeprefix("the "), vietnamese)}
+    translates, and what it leaves out it does not claim. `allowed`: `allowed_names(vietnamese,
+    as_written)`, when the caller has it already."""
+    allowed = allowed_names(vietnamese, as_written) if allowed is None else allowed
     for forms in NAMES.values():
         for form in (f.removeprefix("the ") for f in forms):
             # "Korea" is said inside "North Korea": no other country when "North Korea" is allowed
-            if form not in allowed and said(form) and not any(form in a and said(a) for a in allowed):
+            if form not in allowed and _said(form, english) and not any(form in a and _said(a, english) for a in allowed):
                 return False
     return True
 

@@ -681,8 +681,13 @@ def check(
         the UN nor any meeting place (session 35)."""
         if is_vietnamese(sentence):
             return True
-        source = " ".join(article(ev.file) if article is not None else ev.text for ev in dict.fromkeys(cited))
-        return gazetteer.names_kept(source, sentence, as_written=True) and gazetteer.offices_kept(source, sentence)
+        sources = tuple(dict.fromkeys(article(ev.file) if article is not None else ev.text for ev in cited))
+        allowed = frozenset().union(*(written_names(text) for text in sources))
+        return gazetteer.names_kept("", sentence, allowed=allowed) and gazetteer.offices_kept(" ".join(sources), sentence)
+
+    @functools.cache
+    def written_names(text: str) -> frozenset[str]:
+        return gazetteer.allowed_names(text, as_written=True)
 
     for sentence in split_sentences(stripped):
         cited: list[Evidence] = []

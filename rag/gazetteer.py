@@ -136,13 +136,13 @@ def allowed_names(vietnamese: str, as_written: bool = False) -> frozenset[str]:
     return frozenset(allowed)
 
 
-def names_kept(vietnamese: str, english: str, as_written: bool = False, allowed: frozenset[str] | None = None) -> bool:
+def names_kept(vietnamese: str, english: str, allowed: frozenset[str] | None = None) -> bool:
     """The translation names no listed country or institution that the Vietnamese does not
     ("Netherlands" for "Nga"). Dropping one is allowed ("Tổng thống Nga Vladimir Putin" ->
     "President Vladimir Putin"): the names are carried over by `english_names` before the model
-    translates, and what it leaves out it does not claim. `allowed`: `allowed_names(vietnamese,
-    as_written)`, when the caller has it already."""
-    allowed = allowed_names(vietnamese, as_written) if allowed is None else allowed
+    translates, and what it leaves out it does not claim. `allowed`: the English forms allowed,
+    when the caller has them already (`allowed_names`), instead of those `vietnamese` gives."""
+    allowed = allowed_names(vietnamese) if allowed is None else allowed
     for forms in NAMES.values():
         for form in (f.removeprefix("the ") for f in forms):
             # "Korea" is said inside "North Korea": no other country when "North Korea" is allowed

@@ -86,12 +86,30 @@ def test_numbers_in_words_are_compared_with_the_line(sentence, supported):
         ("A deal worth $1 billion.", "Thỏa thuận trị giá một tỷ USD.", True),
         ("Nearly two months without a call.", "Lần đầu tiên sau gần hai tháng.", True),
         ("Ngày 20 tháng 10, họ điện đàm.", "Ngày 20-10, hai ngoại trưởng điện đàm.", True),
+        # A time of day is a fact like a number (session 36): "Tối ngày 11/4, ông Tillerson rời
+        # Moscow" was composed from a line that says only that he arrived on 11/4.
+        ("Tối ngày 11/4, ông Tillerson rời Moscow.", "Ngoại trưởng Mỹ đến Moscow vào ngày hôm qua 11/4.", False),
+        ("On the evening of 11 April he left Moscow.", "Ngoại trưởng Mỹ đến Moscow vào ngày hôm qua 11/4.", False),
+        ("Ngày 11/4, ông Tillerson đến Moscow.", "Ngoại trưởng Mỹ đến Moscow vào ngày hôm qua 11/4.", True),
+        ("Last night the two ministers spoke.", "Tối qua, hai ngoại trưởng đã điện đàm.", True),
+        ("Sáng 20-10, hai ngoại trưởng điện đàm.", "Tối 20-10, hai ngoại trưởng điện đàm.", False),
+        ("Mức thuế tối đa là 10%.", "Mức thuế tối đa là 10%.", True),
     ],
 )
 def test_a_number_counts_the_same_thing_in_the_line(sentence, line, supported):
     from rag.verify.cite import numbers_supported
 
     assert numbers_supported(sentence, line) is supported
+
+
+def test_times_of_day_are_read_before_a_day_only():
+    from rag.text import times_of_day
+
+    assert times_of_day("Tối ngày 11/4") == {"evening"}
+    assert times_of_day("đêm qua, sáng nay và chiều thứ Hai") == {"evening", "morning", "afternoon"}
+    assert times_of_day("vào buổi trưa") == {"noon"}
+    assert times_of_day("tối đa, tối cao, sáng kiến, sáng lập, chiều hướng, chiều dài") == set()
+    assert times_of_day("on Tuesday morning, late at night") == {"morning", "evening"}
 
 
 def test_amounts_reads_counts_not_dates():

@@ -302,7 +302,7 @@ def _spaced_fold(text: str) -> str:
 
 
 from rag.text import NUMBER_WORDS as _NUMBER_WORDS
-from rag.text import amounts, counted_digits
+from rag.text import amounts, counted_digits, times_of_day
 
 
 def restates(text: str, question: str) -> bool:
@@ -315,13 +315,16 @@ def numbers_supported(sentence: str, line: str) -> bool:
     """Every number in the sentence appears in the line, as digits or (1-10) as a word; a number
     word before a unit counts as its number ("bảy giờ" needs a seven in the line, not "năm giờ");
     and a number before a unit (rag.text.amounts) stands before the same unit in the line: "2
-    ngày" is not held by "hai tuần", nor "$1 billion" by "một thỏa thuận" (session 35)."""
+    ngày" is not held by "hai tuần", nor "$1 billion" by "một thỏa thuận" (session 35); and a
+    time of day ("tối", "morning") is the line's too (rag.text.times_of_day, session 36)."""
     have = set(_NUM.findall(line))
     words_in_line = set(re.findall(r"\w+", nfc(line).lower()))
     for n in set(_NUM.findall(counted_digits(MARKER.sub(" ", sentence)))) - have:
         if not (words_in_line & set(_NUMBER_WORDS.get(n.lstrip("0") or "0", ()))):
             return False
     # and a number the sentence counts something with counts the same thing in the line
+    if not times_of_day(MARKER.sub(" ", sentence)) <= times_of_day(line):
+        return False
     return amounts(MARKER.sub(" ", sentence), words_for_one=False) <= amounts(line)
 
 
@@ -493,7 +496,7 @@ RULES = {
         Rule(
             "unsupported",
             "a sentence no shown line supports",
-            "shared content words >= 0.5 (min_lexical), or embedding cosine >= MIN_SUPPORT (EmbeddingGemma 0.45; 0.1 lower when the line holds its names or numbers), numbers held by the line, and a number before a unit before the same unit there (rag.text.amounts; since 0.3.17, session 35); seeds gold set",
+            "shared content words >= 0.5 (min_lexical), or embedding cosine >= MIN_SUPPORT (EmbeddingGemma 0.45; 0.1 lower when the line holds its names or numbers), numbers held by the line, and a number before a unit before the same unit there (rag.text.amounts; since 0.3.17, session 35), and a time of day ('tối', 'morning') the line states too (rag.text.times_of_day; since 0.3.18, session 36); seeds gold set",
         ),
         Rule("echoes-premise", "a who-question answered from a line that only repeats the question's act and people", "content words; seeds, heldout"),
         Rule(

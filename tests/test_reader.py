@@ -467,6 +467,43 @@ def test_a_refused_translation_is_reported_with_the_check_that_refused_it(hash_i
         assert a.to_dict()["read"]["translation"] == note
 
 
+def test_a_translation_that_restates_the_question_first_keeps_only_its_answer(hash_index, cross_lingual_fake):
+    """Shown the question as a hint, the model often answers it in a whole sentence ("The Summer
+    Theatre was located in Ogród Saski"), too long to be the copy's translation; the question's
+    words in front are taken off, and what is left is checked as before (session 36)."""
+    from rag.answer.reader import PHRASE_TRANSLATE, without_question
+
+    q = "Where was the Summer Theatre located?"
+    assert without_question("The Summer Theatre was located in Ogród Saski", q) == "Ogród Saski"
+    assert without_question("ABC started an internet-based campaign focused on the logo", "In 2000, ABC started an internet based campaign focused on what?") == "logo"
+    assert without_question("the Summer Theatre", q) == "the Summer Theatre"  # nothing would stay
+    assert without_question("The Theatre of Warsaw", q) == "The Theatre of Warsaw"  # "Warsaw" is not the question's
+    assert without_question("in Ogród Saski", q) == "in Ogród Saski"  # one word is no restatement
+
+    words = "hai nhà lãnh đạo đã đồng ý tổ chức một hội nghị thượng đỉnh"
+    pick = _pick(words)
+    restated = "The Kremlin and the White House announce about a summit in Budapest that the two leaders agreed to hold a summit"
+    reply = lambda m: restated if m[0]["content"] == PHRASE_TRANSLATE else pick(m)
+    a = make_pipeline(hash_index, reply, answer_step="evidence-first", translate_answers=True).ask(
+        "What did the Kremlin and the White House announce about a summit in Budapest?"
+    )
+    note = a.read["translation"]
+    assert note["text"] == "that the two leaders agreed to hold a summit" and note["refused_by"] is None, note
+    assert a.answer.startswith("That the two leaders agreed to hold a summit [1]"), a.answer
+
+
+def test_a_translation_may_keep_a_name_its_copy_writes_in_english(hash_index, cross_lingual_fake):
+    """002:33 writes "Saudi Arabia" in English itself; a translation that keeps it names no country
+    its copy does not (before session 36 the `names` check knew only the Vietnamese forms)."""
+    copy = "Saudi Arabia sẽ đăng cai hội nghị thượng đỉnh"
+    asked = analyse("What did Trump say about the summit?")
+    for english, refused_by in (("Saudi Arabia will host the summit", None), ("Russia will host the summit", "names")):
+        p = make_pipeline(hash_index, lambda m, e=english: e, answer_step="evidence-first", translate_answers=True)
+        note: dict = {}
+        p._english_words(copy, asked, None, note=note)
+        assert note["translation"]["text"] == english and note["translation"]["refused_by"] == refused_by, note
+
+
 def test_a_translation_that_carries_the_question_in_is_not_an_answer():
     """The translation prompt shows the question as a hint; measured on the development sets, one
     translation came back as the copy plus the question's own words."""

@@ -987,8 +987,8 @@ class Pipeline:
         ("": the phrase itself), which an office in the translation must come from. `note` gets
         the model's translation, its similarity to the phrase and the check that refused it
         (`translation` in `rag ask --json`'s `read`)."""
-        from rag.answer.reader import asks_back, english_dates, months_kept, phrase_prompt
-        from rag.gazetteer import english_honorifics, english_names, names_kept, offices_kept
+        from rag.answer.reader import asks_back, english_dates, months_kept, phrase_prompt, without_question
+        from rag.gazetteer import allowed_names, english_honorifics, english_names, names_kept, offices_kept
         from rag.text import counted_digits
 
         carried = english_honorifics(english_names(english_dates(phrase, bare=asked.kind == "when")))
@@ -999,6 +999,9 @@ class Pipeline:
             ask = [{"role": "system", "content": PHRASE_TRANSLATE}, {"role": "user", "content": phrase_prompt(asked.text if asked.kind != "yes-no" else "", carried)}]
             translated, cancelled = self.generate(ask, None, cancel, max_tokens=self._translation_bound(carried))
             translated = re.sub(r"^English:\s*", "", " ".join(translated.split())).strip(" .")
+            longest = max(3, int(1.2 * len(carried.split())))
+            if len(translated.split()) > longest and asked.kind != "yes-no":
+                translated = without_question(translated, asked.text)  # the hint restated in front
             bar = MIN_TRANSLATION.get(self.embedder.name)
             # The checks in order; the first that fails refuses the translation.
             checks = (
@@ -1007,9 +1010,10 @@ class Pipeline:
                 ("no-bar", lambda: bar is None),
                 ("vietnamese", lambda: is_vietnamese(translated)),
                 # An English rendering longer than the Vietnamese (syllables) has added something.
-                ("too-long", lambda: len(translated.split()) > max(3, int(1.2 * len(carried.split())))),
+                ("too-long", lambda: len(translated.split()) > longest),
                 ("numbers", lambda: not cite.numbers_supported(translated, carried)),
-                ("names", lambda: not names_kept(phrase, translated)),
+                # a name the copy writes in English itself ("Saudi Arabia") is its own (session 36)
+                ("names", lambda: not names_kept(phrase, translated, allowed_names(phrase, as_written=True))),
                 ("months", lambda: not months_kept(carried, translated)),
                 ("offices", lambda: not offices_kept(source or phrase, translated)),
                 ("asks-back", lambda: asks_back(translated)),  # the hint's question carried back
@@ -1078,7 +1082,7 @@ class Pipeline:
         (embedding similarity); otherwise the verified Vietnamese answer stands alone."""
         from rag.answer.prompt import TRANSLATE
         from rag.answer.reader import english_dates, months_kept
-        from rag.gazetteer import english_honorifics, english_names, names_kept, offices_kept
+        from rag.gazetteer import allowed_names, english_honorifics, english_names, names_kept, offices_kept
 
         if on_token:
             on_token("\n→ ")
@@ -1100,7 +1104,7 @@ class Pipeline:
             and sorted(cite.MARKER.findall(english)) == sorted(markers)
             and cite.numbers_supported(english, plain)
             and months_kept(carried, english)
-            and names_kept(plain, english)
+            and names_kept(plain, english, allowed_names(plain, as_written=True))
             and offices_kept(plain, english)
             and not is_vietnamese(english)
         )

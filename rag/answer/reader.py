@@ -25,6 +25,7 @@ from rag.dates import DMY as _DMY
 from rag.dates import MONTH as _MONTH
 from rag.dates import MONTH_YEAR as _MONTH_YEAR
 from rag.dates import MONTHS as _MONTHS
+from rag.text import content_terms
 
 READER_SYSTEM = (
     "You find answers in numbered evidence lines from Vietnamese news articles.\n"
@@ -72,6 +73,31 @@ def phrase_prompt(question: str, phrase: str) -> str:
     """The user message asking for `phrase` in English, the question it answers as a hint (none
     when `question` is empty)."""
     return f"(It answers: {question})\nVietnamese: {phrase}" if question else f"Vietnamese: {phrase}"
+
+
+_GLUE = frozenset(["the", "a", "an", "is", "are", "was", "were", "has", "have", "had", "been", "be", "by", "in", "on", "at", "of", "to", "it", "its", "they", "their"])
+
+
+def without_question(english: str, question: str) -> str:
+    """A translation with the question it was given as a hint restated in front taken off: "The
+    Summer Theatre was located in Ogród Saski" -> "Ogród Saski" for "Where was the Summer Theatre
+    located?" (the 1.5B model, shown the question, often answers it in a whole sentence, which is
+    then too long to be the phrase's translation). Only words of the question, and "the", "was",
+    "by" and the like, are taken off, and only from the front: what is left is the model's
+    rendering of the phrase. Unchanged unless what goes holds at least half of the question's
+    content words (a restatement, not a phrase that shares a noun with it: "The Theatre of
+    Warsaw") and something stays."""
+    asked = {w.lower() for w in re.findall(r"[^\W_]+", question)}
+    tokens = english.split()
+    cut = 0
+    for token in tokens:
+        parts = [w.lower() for w in re.findall(r"[^\W_]+", token)]
+        if not parts or not all(w in asked or w in _GLUE for w in parts):
+            break
+        cut += 1
+    content = content_terms(question)
+    restated = content and len(content_terms(" ".join(tokens[:cut])) & content) >= len(content) / 2
+    return " ".join(tokens[cut:]) if restated and cut < len(tokens) else english
 
 
 _ASKS = re.compile(r"\b(what|which|who|whom|whose|when|where|why|how)\b|\?", re.IGNORECASE)

@@ -434,6 +434,19 @@ def test_an_answer_from_a_line_that_does_not_name_the_place_asked_about_becomes_
     line = [ev for ev in a.evidence if ev.start_line == 7]
     assert not p._place_not_in_line("How did the two diplomats describe their discussion?", line, hash_index)  # no place asked
     assert p._place_not_in_line("What came out of the meeting in Alaska?", line, hash_index)  # English questions too
+    assert p._place_not_in_line("What came out of the Alaskan meeting?", line, hash_index)  # and its adjective (session 36)
+
+
+def test_an_english_adjective_names_its_place():
+    from rag.answer.pipeline import place_adjectives
+
+    names = frozenset({"alaska", "syria", "hungary", "ukraine", "iran"})
+    assert place_adjectives("In which Alaskan city was the earlier Russia-US summit held?", names) == {"alaska"}
+    assert place_adjectives("What did the Hungarian foreign minister write?", names) == {"hungary"}
+    assert place_adjectives("What about the Syrian and Ukrainian talks, and the Iranian deal?", names) == {"syria", "ukraine", "iran"}
+    assert place_adjectives("What did Tillerson say about Syria?", names) == set()  # the name itself: question_names reads it
+    assert place_adjectives("Alaskan summit?", names) == set()  # a first word is capitalised whatever it is
+    assert place_adjectives("Ông Putin nói gì về hội nghị ở Alaska?", names) == set()
 
 
 def test_a_composed_answer_opening_with_nguoi_gets_the_questions_ong_back(hash_index):

@@ -194,6 +194,26 @@ def qualifying_places(index: LoadedIndex) -> frozenset[str]:
     return places
 
 
+# An English adjective of a place, by the endings English writes it with: "Alaskan" (Alaska),
+# "Syrian" (Syria), "Hungarian" (Hungary), "Ukrainian" (Ukraine), "Iranian" (Iran), "Japanese"
+# (Japan). Vietnamese writes the place itself ("thành phố ở Alaska").
+_ADJECTIVE_ENDINGS = (("n", ""), ("ian", "y"), ("ian", "e"), ("ian", ""), ("ese", ""))  # (ending, what the name ends with instead)
+
+
+def place_adjectives(question: str, names: frozenset[str]) -> set[str]:
+    """The corpus names (folded) that an English question writes as an adjective ("In which
+    Alaskan city ...?" -> {"alaska"}), for `place-not-in-line`; none for a Vietnamese question."""
+    if is_vietnamese(question):
+        return set()
+    found = set()
+    for w in words(question)[1:]:  # the first word is capitalised whatever it is
+        if not w[:1].isupper() or fold(w) in names:
+            continue
+        low = fold(w)
+        found |= {low[: -len(end)] + add for end, add in _ADJECTIVE_ENDINGS if low.endswith(end) and low[: -len(end)] + add in names}
+    return found
+
+
 def _stating(evidence: list[Evidence]) -> list[Evidence]:
     """The evidence lines that state something, best-ranked first: not photo captions, which only
     say who is pictured ("Tổng thống Nga Vladimir Putin (phải) và ... Ảnh: GETTY IMAGES" was copied
@@ -948,7 +968,7 @@ class Pipeline:
         qualifier, and is not judged; nor are people, whom a line often calls "ông" or by office."""
         if "place-not-in-line" in self.ablate:
             return False
-        asked = cite.question_names(question, index.keyword.names) & qualifying_places(index)
+        asked = (cite.question_names(question, index.keyword.names) | place_adjectives(question, index.keyword.names)) & qualifying_places(index)
         if not asked:
             return False
         return not any(asked & {fold(w) for w in words(ev.text)} for ev in cited)

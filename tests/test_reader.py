@@ -492,6 +492,8 @@ def test_a_translation_that_restates_the_question_first_keeps_only_its_answer(ha
     assert without_question("the Summer Theatre", q) == "the Summer Theatre"  # nothing would stay
     assert without_question("The Theatre of Warsaw", q) == "The Theatre of Warsaw"  # "Warsaw" is not the question's
     assert without_question("in Ogród Saski", q) == "in Ogród Saski"  # one word is no restatement
+    route = "What route connects Fresno with the California Central Valley?"
+    assert without_question("The route connecting Fresno with the California Central Valley is Route 99", route) == "Route 99"
 
     words = "hai nhà lãnh đạo đã đồng ý tổ chức một hội nghị thượng đỉnh"
     pick = _pick(words)

@@ -82,17 +82,27 @@ def without_question(english: str, question: str) -> str:
     """A translation with the question it was given as a hint restated in front taken off: "The
     Summer Theatre was located in Ogród Saski" -> "Ogród Saski" for "Where was the Summer Theatre
     located?" (the 1.5B model, shown the question, often answers it in a whole sentence, which is
-    then too long to be the phrase's translation). Only words of the question, and "the", "was",
+    then too long to be the phrase's translation). Only words of the question (or of its words'
+    first five letters: "connecting" for "connects"), and "the", "was",
     "by" and the like, are taken off, and only from the front: what is left is the model's
     rendering of the phrase. Unchanged unless what goes holds at least half of the question's
     content words (a restatement, not a phrase that shares a noun with it: "The Theatre of
     Warsaw") and something stays."""
-    asked = {w.lower() for w in re.findall(r"[^\W_]+", question)}
+    written = set(re.findall(r"[^\W_]+", question))
+    asked = {w.lower() for w in written}
+    stems = {w[:5] for w in asked if len(w) >= 5}  # "connecting" restates "connects"
+
+    def restating(w: str, first: bool) -> bool:
+        if w[:1].isupper() and not first and w not in written:
+            return False  # "... is Route 99": a name the answer gives, though the question says "route"
+        w = w.lower()
+        return w in asked or w in _GLUE or (len(w) >= 5 and w[:5] in stems)
+
     tokens = english.split()
     cut = 0
-    for token in tokens:
-        parts = [w.lower() for w in re.findall(r"[^\W_]+", token)]
-        if not parts or not all(w in asked or w in _GLUE for w in parts):
+    for i, token in enumerate(tokens):
+        parts = re.findall(r"[^\W_]+", token)
+        if not parts or not all(restating(w, i == 0) for w in parts):
             break
         cut += 1
     content = content_terms(question)

@@ -484,7 +484,7 @@ RULES = {
         Rule(
             "place-not-in-line",
             "an answer resting on a line that does not name the place the question is about ('Which city hosted the meeting in Alaska?' answered 'Budapest' from a line about the next summit)",
-            "places: names the articles write after 'ở', 'tại', 'đến', 'từ', 'thủ đô', ... (pipeline._LOCATIVE) that at most half of the articles mention; written on development near-misses (seeds, heldout, blind), kept for frozen-6 (correct refusals .30 -> .40, nothing else moved) and 274 public questions (none changed); the answer says what the lines report instead (reason 'partial'); since 0.3.9",
+            "places: names the articles write after 'ở', 'tại', 'đến', 'từ', 'thủ đô', ... (pipeline._LOCATIVE) that at most half of the articles mention; written on development near-misses (seeds, heldout, blind), kept for frozen-6 (correct refusals .30 -> .40, nothing else moved) and 274 public questions (none changed); the answer says what the lines report instead (reason 'partial'); since 0.3.9; an English question's place adjective ('Alaskan', 'Hungarian') names its place since 0.3.18 (pipeline.place_adjectives, session 36)",
         ),
         Rule("asks-back", "an answer that asks a question back (the model copying the question, '?' and all)", "no threshold; the local model may not write '?' at all (decoding), so this guards an OpenAI-compatible server, where that ban does not apply"),
         Rule(

@@ -163,9 +163,10 @@ def amounts(text: str, words_for_one: bool = True) -> set[tuple[str, str]]:
 
 # A time of day is a fact like a number: "Tối ngày 11/4, ông Tillerson rời Moscow" from a line
 # that says only "ngày 11/4" invents the evening (session 36, a new development near-miss). The
-# Vietnamese words count only before a day ("tối 11/4", "sáng nay", "chiều thứ Hai", "đêm qua"):
-# "tối đa", "chiều hướng" and "sáng kiến" are no times. "Tối"/"đêm" and "evening"/"night" are one
-# time: "tối qua" is "last night".
+# Vietnamese "sáng", "chiều" and "tối" count only before a day ("tối 11/4", "sáng nay", "chiều thứ
+# Hai") or after "buổi"/"ban": "tối đa", "chiều hướng" and "sáng kiến" are no times; "trưa",
+# "đêm" and "khuya" are times wherever they stand ("dịch vụ ban đêm" is a late-night service).
+# "Tối"/"đêm" and "evening"/"night" are one time: "tối qua" is "last night".
 _TIME_OF_DAY = {
     "sáng": "morning", "rạng sáng": "morning", "morning": "morning",
     "trưa": "noon", "noon": "noon", "midday": "noon",
@@ -174,8 +175,9 @@ _TIME_OF_DAY = {
     "evening": "evening", "night": "evening", "tonight": "evening", "overnight": "evening", "midnight": "evening",
 }
 _VI_TIME = re.compile(
-    r"(?<!\w)(rạng sáng|sáng|trưa|chiều|tối|đêm|khuya)(?=\s+(?:ngày|hôm|nay|qua|mai|thứ|chủ nhật|cùng|\d))"
-    r"|(?<=buổi )(sáng|trưa|chiều|tối)(?!\w)",
+    r"(?<!\w)(rạng sáng|sáng|chiều|tối)(?=\s+(?:ngày|hôm|nay|qua|mai|thứ|chủ nhật|cùng|\d))"
+    r"|(?<=buổi )(sáng|chiều|tối)(?!\w)|(?<=ban )(sáng|chiều|tối)(?!\w)"
+    r"|(?<!\w)(trưa|đêm|khuya)(?!\w)",  # these three are times wherever they stand: "dịch vụ ban đêm"
     re.IGNORECASE,
 )
 _EN_TIME = re.compile(r"\b(morning|noon|midday|afternoon|evening|night|tonight|overnight|midnight)s?\b", re.IGNORECASE)
@@ -185,7 +187,7 @@ def times_of_day(text: str) -> set[str]:
     """The times of day a text states: "Tối ngày 11/4" -> {"evening"}, "on the morning of 20
     October" -> {"morning"}; "tối đa" (at most) and "sáng kiến" (an initiative) state none."""
     text = nfc(text)
-    said = [a or b for a, b in _VI_TIME.findall(text)] + _EN_TIME.findall(text)
+    said = ["".join(groups) for groups in _VI_TIME.findall(text)] + _EN_TIME.findall(text)
     return {_TIME_OF_DAY[w.lower()] for w in said}
 
 

@@ -94,6 +94,8 @@ def test_numbers_in_words_are_compared_with_the_line(sentence, supported):
         ("Last night the two ministers spoke.", "Tối qua, hai ngoại trưởng đã điện đàm.", True),
         ("Sáng 20-10, hai ngoại trưởng điện đàm.", "Tối 20-10, hai ngoại trưởng điện đàm.", False),
         ("Mức thuế tối đa là 10%.", "Mức thuế tối đa là 10%.", True),
+        # XQuAD en->vi, seed 1009: a right translation the first form of the rule refused
+        ("ARTS was broadcast as a late-night service on Nickelodeon.", "ARTS được phát sóng dưới dạng dịch vụ ban đêm trên kênh Nickelodeon.", True),
     ],
 )
 def test_a_number_counts_the_same_thing_in_the_line(sentence, line, supported):
@@ -108,6 +110,7 @@ def test_times_of_day_are_read_before_a_day_only():
     assert times_of_day("Tối ngày 11/4") == {"evening"}
     assert times_of_day("đêm qua, sáng nay và chiều thứ Hai") == {"evening", "morning", "afternoon"}
     assert times_of_day("vào buổi trưa") == {"noon"}
+    assert times_of_day("dịch vụ ban đêm, lúc nửa đêm") == {"evening"}
     assert times_of_day("tối đa, tối cao, sáng kiến, sáng lập, chiều hướng, chiều dài") == set()
     assert times_of_day("on Tuesday morning, late at night") == {"morning", "evening"}
 

@@ -197,7 +197,8 @@ def qualifying_places(index: LoadedIndex) -> frozenset[str]:
 # An English adjective of a place, by the endings English writes it with: "Alaskan" (Alaska),
 # "Syrian" (Syria), "Hungarian" (Hungary), "Ukrainian" (Ukraine), "Iranian" (Iran), "Japanese"
 # (Japan). Vietnamese writes the place itself ("thành phố ở Alaska").
-_ADJECTIVE_ENDINGS = (("n", ""), ("ian", "y"), ("ian", "e"), ("ian", ""), ("ese", ""))  # (ending, what the name ends with instead)
+# (the adjective's ending, what the place's name ends with instead)
+_ADJECTIVE_ENDINGS = (("n", ""), ("ian", "y"), ("ian", "e"), ("ian", ""), ("ese", ""))
 
 
 def place_adjectives(question: str, names: frozenset[str]) -> set[str]:
@@ -207,9 +208,9 @@ def place_adjectives(question: str, names: frozenset[str]) -> set[str]:
         return set()
     found = set()
     for w in words(question)[1:]:  # the first word is capitalised whatever it is
-        if not w[:1].isupper() or fold(w) in names:
-            continue
         low = fold(w)
+        if not w[:1].isupper() or low in names:
+            continue
         found |= {low[: -len(end)] + add for end, add in _ADJECTIVE_ENDINGS if low.endswith(end) and low[: -len(end)] + add in names}
     return found
 

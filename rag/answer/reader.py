@@ -82,10 +82,10 @@ def without_question(english: str, question: str) -> str:
     """A translation with the question it was given as a hint restated in front taken off: "The
     Summer Theatre was located in Ogród Saski" -> "Ogród Saski" for "Where was the Summer Theatre
     located?" (the 1.5B model, shown the question, often answers it in a whole sentence, which is
-    then too long to be the phrase's translation). Only words of the question (or of its words'
-    first five letters: "connecting" for "connects"), and "the", "was",
-    "by" and the like, are taken off, and only from the front: what is left is the model's
-    rendering of the phrase. Unchanged unless what goes holds at least half of the question's
+    then too long to be the phrase's translation). Only the question's words (or words that
+    begin with the same five letters: "connecting" for "connects") and "the", "was", "by" and
+    the like are taken off, and only from the front: what is left is the model's rendering of
+    the phrase. Unchanged unless what goes holds at least half of the question's
     content words (a restatement, not a phrase that shares a noun with it: "The Theatre of
     Warsaw") and something stays."""
     written = set(re.findall(r"[^\W_]+", question))

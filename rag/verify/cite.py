@@ -322,9 +322,10 @@ def numbers_supported(sentence: str, line: str) -> bool:
     for n in set(_NUM.findall(counted_digits(MARKER.sub(" ", sentence)))) - have:
         if not (words_in_line & set(_NUMBER_WORDS.get(n.lstrip("0") or "0", ()))):
             return False
-    # and a number the sentence counts something with counts the same thing in the line
+    # a time of day the sentence gives is the line's too
     if not times_of_day(MARKER.sub(" ", sentence)) <= times_of_day(line):
         return False
+    # and a number the sentence counts something with counts the same thing in the line
     return amounts(MARKER.sub(" ", sentence), words_for_one=False) <= amounts(line)
 
 

@@ -319,14 +319,15 @@ def numbers_supported(sentence: str, line: str) -> bool:
     time of day ("tối", "morning") is the line's too (rag.text.times_of_day, session 36)."""
     have = set(_NUM.findall(line))
     words_in_line = set(re.findall(r"\w+", nfc(line).lower()))
-    for n in set(_NUM.findall(counted_digits(MARKER.sub(" ", sentence)))) - have:
+    plain = MARKER.sub(" ", sentence)
+    for n in set(_NUM.findall(counted_digits(plain))) - have:
         if not (words_in_line & set(_NUMBER_WORDS.get(n.lstrip("0") or "0", ()))):
             return False
     # a time of day the sentence gives is the line's too
-    if not times_of_day(MARKER.sub(" ", sentence)) <= times_of_day(line):
+    if not times_of_day(plain) <= times_of_day(line):
         return False
     # and a number the sentence counts something with counts the same thing in the line
-    return amounts(MARKER.sub(" ", sentence), words_for_one=False) <= amounts(line)
+    return amounts(plain, words_for_one=False) <= amounts(line)
 
 
 # Words that bound a number ("gần ba năm", "hơn 300 người"): changing one changes the fact.
